@@ -1,0 +1,4 @@
+#!/usr/bin/env -S npx tsx
+import { buildApp } from "../lib/app";
+
+buildApp().app.synth();

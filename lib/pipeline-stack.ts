@@ -1,0 +1,131 @@
+import * as path from "node:path";
+import { CfnOutput, type Duration, Fn, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import type * as iam from "aws-cdk-lib/aws-iam";
+import type { Construct } from "constructs";
+import { type EventType, eventTypes } from "./catalog";
+import { EventBackboneBus } from "./constructs/event-backbone-bus";
+import { EventDeliveryKey } from "./constructs/event-delivery-key";
+import { EventSchemaRegistry } from "./constructs/event-schema-registry";
+import { EventSubscription } from "./constructs/event-subscription";
+import { stackOutputs } from "./stack-outputs";
+import { type SubscriptionDefinition, subscriptions } from "./subscriptions";
+
+/** Properties of {@link PipelineStack}. */
+export interface PipelineStackProps extends StackProps {
+  /**
+   * Name of the event bus.
+   * @default "eventrail"
+   */
+  readonly eventBusName?: string;
+  /**
+   * Principals allowed to call PutEvents on the bus.
+   * @default - this account only
+   */
+  readonly publisherPrincipals?: readonly iam.IPrincipal[];
+  /**
+   * How long the archive keeps events for replay.
+   * @default Duration.days(90)
+   */
+  readonly archiveRetention?: Duration;
+  /**
+   * The event types to register.
+   * @default - the whole catalog
+   */
+  readonly eventTypes?: readonly EventType[];
+  /**
+   * The consumers.
+   * @default - the subscriptions declared in lib/subscriptions.ts
+   */
+  readonly subscriptions?: readonly SubscriptionDefinition[];
+  /**
+   * Repository root, against which handler entries are resolved.
+   * @default - the folder above lib/
+   */
+  readonly projectRoot?: string;
+}
+
+/** The whole event backbone: bus, archive, registry, one pipeline per subscription. */
+export class PipelineStack extends Stack {
+  public readonly bus: EventBackboneBus;
+  public readonly registry: EventSchemaRegistry;
+  public readonly deliveryKey: EventDeliveryKey;
+  public readonly idempotencyTable: dynamodb.Table;
+  public readonly subscriptions: readonly EventSubscription[];
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
+    super(scope, id, props);
+    const projectRoot = props.projectRoot ?? path.resolve(import.meta.dirname, "..");
+    const definitions = props.subscriptions ?? subscriptions;
+    const names = definitions.map((d) => d.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate !== undefined) {
+      throw new Error(
+        `PipelineStack: subscription name "${duplicate}" is declared twice; names must be unique`,
+      );
+    }
+
+    this.bus = new EventBackboneBus(this, "Bus", {
+      eventBusName: props.eventBusName,
+      publisherPrincipals: props.publisherPrincipals,
+      archiveRetention: props.archiveRetention,
+    });
+    this.registry = new EventSchemaRegistry(this, "Schemas", { eventTypes: props.eventTypes ?? eventTypes });
+    this.deliveryKey = new EventDeliveryKey(this, "DeliveryKey");
+    this.idempotencyTable = new dynamodb.Table(this, "IdempotencyTable", {
+      partitionKey: { name: "id", type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: "expiration",
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Idempotency records expire within hours; nothing is lost with the table.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.subscriptions = definitions.map(
+      (definition) =>
+        new EventSubscription(this, `Subscription-${definition.name}`, {
+          eventBus: this.bus.eventBus,
+          definition,
+          encryptionKey: this.deliveryKey.key,
+          idempotencyTable: this.idempotencyTable,
+          projectRoot,
+        }),
+    );
+
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { key, value, description });
+    output(stackOutputs.eventBusName, this.bus.eventBus.eventBusName, "The bus producers publish to");
+    output(stackOutputs.eventBusArn, this.bus.eventBus.eventBusArn, "ARN of the bus");
+    output(stackOutputs.archiveName, this.bus.archive.archiveName, "The archive replays come from");
+    output(stackOutputs.archiveArn, this.bus.archive.archiveArn, "ARN of the archive");
+    output(stackOutputs.schemaRegistryName, this.registry.registry.attrRegistryName, "The schema registry");
+    output(
+      stackOutputs.idempotencyTableName,
+      this.idempotencyTable.tableName,
+      "Consumers' idempotency records",
+    );
+    output(
+      stackOutputs.subscriptions,
+      Fn.toJsonString(
+        this.subscriptions.map((s) => ({
+          name: s.subscriptionName,
+          ruleName: s.rule.ruleName,
+          queueUrl: s.queue.queueUrl,
+          queueArn: s.queue.queueArn,
+          deadLetterQueueUrl: s.deadLetterQueue.queueUrl,
+          deadLetterQueueArn: s.deadLetterQueue.queueArn,
+          targetDeadLetterQueueUrl: s.targetDeadLetterQueue.queueUrl,
+          targetDeadLetterQueueArn: s.targetDeadLetterQueue.queueArn,
+          functionName: s.consumer.functionName,
+          ...(s.stateTable ? { stateTableName: s.stateTable.tableName } : {}),
+        })),
+      ),
+      "Every subscription's rule, queues and consumer, as JSON",
+    );
+  }
+}
