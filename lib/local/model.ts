@@ -1,0 +1,147 @@
+/**
+ * What the local pipeline runs: the resources of a synthesized stack, with every CloudFormation
+ * reference resolved to a local name, ARN or URL. Built by the assembly reader from `cdk.out`, so
+ * what runs locally is what deploys.
+ */
+
+/** An SQS queue of the template. */
+export interface LocalQueueDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly url: string;
+  readonly visibilityTimeoutSeconds: number;
+  readonly messageRetentionSeconds: number;
+  readonly delaySeconds: number;
+  readonly receiveMessageWaitTimeSeconds: number;
+  readonly maximumMessageSize: number;
+  readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+}
+
+/** A custom event bus. */
+export interface LocalBusDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+}
+
+/** A rule target, as `AWS::Events::Rule` declares it. */
+export interface LocalRuleTarget {
+  readonly id: string;
+  readonly arn: string;
+  readonly kind: "sqs" | "firehose" | "lambda" | "event-bus";
+  /** Constant JSON input that replaces the event. */
+  readonly input?: string;
+  /** JSONPath selecting the part of the event to deliver. */
+  readonly inputPath?: string;
+  readonly inputTransformer?: {
+    readonly inputPathsMap: Readonly<Record<string, string>>;
+    readonly inputTemplate: string;
+  };
+  readonly retryPolicy: { readonly maximumRetryAttempts: number; readonly maximumEventAgeInSeconds: number };
+  readonly deadLetterArn?: string;
+}
+
+/** A rule on a bus. */
+export interface LocalRuleDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly busName: string;
+  readonly eventPattern: unknown;
+  readonly state: "ENABLED" | "DISABLED";
+  readonly description?: string;
+  readonly targets: readonly LocalRuleTarget[];
+}
+
+/** An EventBridge archive. */
+export interface LocalArchiveDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly sourceBusArn: string;
+  readonly sourceBusName: string;
+  readonly eventPattern?: unknown;
+  /** 0 keeps events forever. */
+  readonly retentionDays: number;
+}
+
+/** A Lambda function with its bundled asset. */
+export interface LocalFunctionDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** Absolute path of the asset folder in `cdk.out`. */
+  readonly assetDir: string;
+  /** `file.export`, e.g. `index.handler`. */
+  readonly handler: string;
+  readonly runtime: string;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  /** The template's environment, references resolved to local values. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** An SQS event source mapping. */
+export interface LocalEventSourceMapping {
+  readonly logicalId: string;
+  readonly functionName: string;
+  readonly queueArn: string;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly maxConcurrency?: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly enabled: boolean;
+}
+
+/** A DynamoDB table: the template's properties, ready for CreateTable. */
+export interface LocalTableDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly keySchema: readonly { readonly AttributeName: string; readonly KeyType: "HASH" | "RANGE" }[];
+  readonly attributeDefinitions: readonly {
+    readonly AttributeName: string;
+    readonly AttributeType: string;
+  }[];
+  readonly timeToLiveAttribute?: string;
+}
+
+/** A Firehose delivery stream writing to an S3 bucket. */
+export interface LocalDeliveryStreamDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly bucketName: string;
+  readonly prefix: string;
+  readonly errorOutputPrefix: string;
+  readonly bufferingIntervalSeconds: number;
+  readonly bufferingSizeMiB: number;
+  readonly compression: "GZIP" | "UNCOMPRESSED";
+  /** `AppendDelimiterToRecord` processor present: one record per line. */
+  readonly appendNewline: boolean;
+}
+
+/** An S3 bucket. */
+export interface LocalBucketDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+}
+
+/** Everything the local pipeline emulates for one stack. */
+export interface LocalPipelineModel {
+  readonly stackName: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly buses: readonly LocalBusDefinition[];
+  readonly rules: readonly LocalRuleDefinition[];
+  readonly archives: readonly LocalArchiveDefinition[];
+  readonly queues: readonly LocalQueueDefinition[];
+  readonly functions: readonly LocalFunctionDefinition[];
+  readonly eventSourceMappings: readonly LocalEventSourceMapping[];
+  readonly tables: readonly LocalTableDefinition[];
+  readonly deliveryStreams: readonly LocalDeliveryStreamDefinition[];
+  readonly buckets: readonly LocalBucketDefinition[];
+  /** Stack outputs, resolved. */
+  readonly outputs: Readonly<Record<string, string>>;
+}
