@@ -1,0 +1,11 @@
+export * from "./backoff";
+export * from "./batching-publisher";
+export * from "./entry-size";
+export * from "./envelope";
+export * from "./errors";
+export * from "./eventbridge-publisher";
+export * from "./follow-up";
+export * from "./in-memory-publisher";
+export type { IndexedEvent, RunHooks } from "./publish-run";
+export { PublishRun } from "./publish-run";
+export * from "./types";
