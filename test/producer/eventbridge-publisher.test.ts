@@ -166,7 +166,7 @@ describe("EventBridgePublisher", () => {
           eventBridge
             .on(PutEventsCommand)
             .callsFake(
-              putEventsAnswering((_entry, call) =>
+              putEventsAnswering((entry, call) =>
                 call === 1 && ["ORD-3", "ORD-7"].includes(orderIdOf(entry))
                   ? { ErrorCode: errorCode, ErrorMessage: `simulated ${errorCode}` }
                   : { EventId: `eb-${orderIdOf(entry)}` },
