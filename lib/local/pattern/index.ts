@@ -1,0 +1,29 @@
+/**
+ * EventBridge event-pattern matching for the local pipeline: `compilePattern` validates a pattern
+ * the way PutRule does (refusing what EventBridge refuses, and what this matcher cannot reproduce)
+ * and compiles it; `RuleIndex` holds a bus's rules and evaluates only those an event can match;
+ * `testEventPattern` is the TestEventPattern API.
+ *
+ * Known differences from EventBridge, each refused or confined to corners real rules avoid:
+ * - Field names containing "." are refused (EventBridge would also match the nested field).
+ * - A field constrained twice in one conjunction (e.g. outside and inside `$or`) is refused
+ *   (EventBridge silently keeps one of the two conditions).
+ * - `exists: false` under an array of objects is judged per element; EventBridge may judge it across
+ *   the whole array when no other field of the pattern pins the element.
+ * - Case folding is `String.prototype.toLowerCase`, which differs from EventBridge's per-character
+ *   folding for the few characters whose lower case is longer than one character.
+ * - EventBridge refuses wildcard patterns it deems too complex; that complexity score is not
+ *   reproduced (this matcher's wildcard runs in linear time, so it needs no such guard).
+ */
+export { type CompiledPattern, type CompilePatternOptions, compilePattern } from "./compile-pattern";
+export {
+  DuplicateRuleError,
+  type InvalidEventPatternDetails,
+  InvalidEventPatternError,
+  type JsonPath,
+  type PatternInput,
+  RuleLimitExceededError,
+} from "./errors";
+export { PATTERN_LIMITS, TEST_EVENT_REQUIRED_FIELDS } from "./limits";
+export { RuleIndex, type RuleIndexOptions } from "./rule-index";
+export { testEventPattern } from "./test-event-pattern";
