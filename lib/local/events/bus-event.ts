@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import { DEFAULT_MAX_ENTRY_BYTES, putEventsEntrySize } from "../../producer/entry-size";
+
+/** An event as EventBridge delivers it to targets (and as the archive and the audit trail keep it). */
+export interface BusEvent {
+  readonly version: "0";
+  readonly id: string;
+  readonly "detail-type": string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: Readonly<Record<string, unknown>>;
+  /** Present on events a replay re-injected: the replay's name. */
+  readonly "replay-name"?: string;
+}
+
+/** One `PutEvents` request entry, as the wire carries it. */
+export interface PutEventsRequestEntry {
+  readonly Time?: number | string;
+  readonly Source?: string;
+  readonly Resources?: readonly string[];
+  readonly DetailType?: string;
+  readonly Detail?: string;
+  readonly EventBusName?: string;
+  readonly TraceHeader?: string;
+}
+
+/** A rejected entry: the error code and message EventBridge reports for it. */
+export interface EntryRejection {
+  readonly ErrorCode: string;
+  readonly ErrorMessage: string;
+}
+
+/** Where entries are evaluated: the account, region and the entry-size limit. */
+export interface EntryContext {
+  readonly accountId: string;
+  readonly region: string;
+  /** @default 1 MiB */
+  readonly maxEntryBytes?: number;
+  /** @default - the current time */
+  readonly now?: Date;
+}
+
+/** Whether {@link toBusEvent} rejected the entry. */
+export function isRejection(value: BusEvent | EntryRejection): value is EntryRejection {
+  return "ErrorCode" in value;
+}
+
+/**
+ * Turns one PutEvents entry into the event EventBridge would route, or the per-entry error it would
+ * report: the same checks in the same order as the service (required fields, Detail a JSON object,
+ * the entry-size limit computed with AWS's formula).
+ */
+export function toBusEvent(entry: PutEventsRequestEntry, context: EntryContext): BusEvent | EntryRejection {
+  for (const field of ["Source", "DetailType", "Detail"] as const) {
+    const value = entry[field];
+    if (typeof value !== "string" || value.length === 0) {
+      return {
+        ErrorCode: "InvalidArgument",
+        ErrorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.`,
+      };
+    }
+  }
+  let detail: unknown;
+  try {
+    detail = JSON.parse(entry.Detail as string);
+  } catch {
+    return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
+  }
+  if (detail === null || typeof detail !== "object" || Array.isArray(detail)) {
+    return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
+  }
+  const time = entry.Time === undefined ? undefined : toDate(entry.Time);
+  if (time === null) {
+    return {
+      ErrorCode: "InvalidArgument",
+      ErrorMessage: `Parameter Time is not valid. Reason: ${String(entry.Time)} is not a timestamp.`,
+    };
+  }
+  const maxEntryBytes = context.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+  const size = putEventsEntrySize({
+    Time: time,
+    Source: entry.Source,
+    DetailType: entry.DetailType,
+    Detail: entry.Detail,
+    Resources: entry.Resources,
+  });
+  if (size > maxEntryBytes) {
+    return {
+      ErrorCode: "InvalidArgument",
+      ErrorMessage: `Event size ${size} bytes exceeds the limit of ${maxEntryBytes} bytes.`,
+    };
+  }
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": entry.DetailType as string,
+    source: entry.Source as string,
+    account: context.accountId,
+    time: toEventTime(time ?? context.now ?? new Date()),
+    region: context.region,
+    resources: [...(entry.Resources ?? [])],
+    detail: detail as Record<string, unknown>,
+  };
+}
+
+/** EventBridge writes `time` to the second, in UTC. */
+function toEventTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/** The wire carries Time as epoch seconds (JSON protocol) or, from hand-written clients, ISO text. */
+function toDate(value: number | string): Date | null {
+  const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}

@@ -1,0 +1,488 @@
+import * as path from "node:path";
+import { type AwsJsonService, AwsServiceError } from "../aws-error";
+import type { LocalBusDefinition, LocalPipelineModel, LocalRuleDefinition } from "../model";
+import {
+  type CompiledPattern,
+  compilePattern,
+  InvalidEventPatternError,
+  RuleIndex,
+  testEventPattern,
+} from "../pattern";
+import { ArchiveStore } from "./archive-store";
+import { type BusEvent, isRejection, type PutEventsRequestEntry, toBusEvent } from "./bus-event";
+import { type Replay, ReplayManager } from "./replay-manager";
+import { type DeliveryReport, TargetDispatcher, type TargetSinks } from "./target-dispatcher";
+
+/** Raised at start when the template holds something the local EventBridge cannot honour. */
+export class LocalEventBridgeConfigError extends Error {
+  public override readonly name = "LocalEventBridgeConfigError";
+}
+
+/** Properties of {@link LocalEventBridge}. */
+export interface LocalEventBridgeProps {
+  readonly model: LocalPipelineModel;
+  /** Folder for archives. */
+  readonly stateDir: string;
+  readonly sinks: TargetSinks;
+  /** @default 1 */
+  readonly timeScale?: number;
+  /** PutEvents entry-size limit. @default 1 MiB */
+  readonly maxEntryBytes?: number;
+  /** Receives one line per notable thing: event accepted, rule matched, delivery result. */
+  readonly log?: (line: string) => void;
+}
+
+interface CompiledRule {
+  readonly definition: LocalRuleDefinition;
+  readonly pattern: CompiledPattern;
+}
+
+const MAX_ENTRIES = 10;
+
+function epochSeconds(date: Date | undefined): number | undefined {
+  return date === undefined ? undefined : date.getTime() / 1000;
+}
+
+function requireString(input: Record<string, unknown>, field: string): string {
+  const value = input[field];
+  if (typeof value !== "string" || value.length === 0) {
+    throw new AwsServiceError(
+      "ValidationException",
+      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
+  return value;
+}
+
+/**
+ * EventBridge on one machine: the buses, rules, targets and archives of the synthesized template,
+ * with PutEvents' validation, EventBridge's pattern semantics, target retries and DLQs, archives and
+ * replays. Exposed to clients as an AWS JSON 1.1 service.
+ */
+export class LocalEventBridge {
+  public readonly service: AwsJsonService;
+  private readonly model: LocalPipelineModel;
+  private readonly buses = new Map<string, LocalBusDefinition>();
+  private readonly indexes = new Map<string, RuleIndex<CompiledRule>>();
+  private readonly rulesByArn = new Map<string, CompiledRule>();
+  private readonly archives = new Map<string, ArchiveStore>();
+  private readonly dispatcher: TargetDispatcher;
+  private readonly replays: ReplayManager;
+  private readonly log: (line: string) => void;
+  private readonly maxEntryBytes?: number;
+
+  constructor(props: LocalEventBridgeProps) {
+    this.model = props.model;
+    this.log = props.log ?? (() => {});
+    this.maxEntryBytes = props.maxEntryBytes;
+    const { accountId, region } = props.model;
+    const defaultBus: LocalBusDefinition = {
+      logicalId: "default",
+      name: "default",
+      arn: `arn:aws:events:${region}:${accountId}:event-bus/default`,
+    };
+    for (const bus of [defaultBus, ...props.model.buses]) {
+      this.buses.set(bus.name, bus);
+      this.indexes.set(bus.name, new RuleIndex<CompiledRule>());
+    }
+    for (const rule of props.model.rules) this.addRule(rule);
+    for (const archive of props.model.archives) {
+      this.archives.set(
+        archive.name,
+        new ArchiveStore({
+          name: archive.name,
+          arn: archive.arn,
+          directory: path.join(props.stateDir, "archives", archive.name),
+          pattern:
+            archive.eventPattern === undefined
+              ? undefined
+              : this.compile(archive.eventPattern, `archive ${archive.name}`),
+          retentionDays: archive.retentionDays,
+        }),
+      );
+    }
+    this.dispatcher = new TargetDispatcher({
+      sinks: props.sinks,
+      timeScale: props.timeScale,
+      onReport: (report) => this.log(describeReport(report)),
+    });
+    this.replays = new ReplayManager({
+      accountId,
+      region,
+      inject: (event, busArn, filterArns) => this.route(event, this.busByArn(busArn), filterArns),
+      onProgress: (replay) => {
+        if (replay.state !== "RUNNING")
+          this.log(`replay ${replay.name} ${replay.state.toLowerCase()} (${replay.replayedCount} events)`);
+      },
+    });
+    this.service = (operation, input) => this.handle(operation, input);
+  }
+
+  /** Opens the archives (loading their counts and applying retention). */
+  public async open(): Promise<void> {
+    await Promise.all([...this.archives.values()].map((archive) => archive.open()));
+  }
+
+  /** Stops retries and waits for replays and deliveries in flight. */
+  public async close(): Promise<void> {
+    await this.replays.idle();
+    await this.dispatcher.close();
+  }
+
+  /** Waits until running replays have ended (for tests). */
+  public async replaysIdle(): Promise<void> {
+    await this.replays.idle();
+  }
+
+  /**
+   * Accepts PutEvents entries: validates each, archives and routes the accepted ones, and reports
+   * every entry's outcome in order, as the PutEvents API does.
+   */
+  public async putEvents(entries: readonly PutEventsRequestEntry[]): Promise<{
+    FailedEntryCount: number;
+    Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[];
+  }> {
+    if (entries.length === 0 || entries.length > MAX_ENTRIES) {
+      throw new AwsServiceError(
+        "ValidationException",
+        `1 validation error detected: Value '[PutEventsRequestEntry]' at 'entries' failed to satisfy constraint: Member must have length ${entries.length === 0 ? "greater than or equal to 1" : "less than or equal to 10"}`,
+      );
+    }
+    const results = await Promise.all(
+      entries.map(async (entry) => {
+        const bus = this.resolveBus(entry.EventBusName);
+        const event = toBusEvent(entry, {
+          accountId: this.model.accountId,
+          region: this.model.region,
+          maxEntryBytes: this.maxEntryBytes,
+        });
+        if (isRejection(event)) {
+          this.log(
+            `rejected ${entry.DetailType ?? "(no detail-type)"} from ${entry.Source ?? "(no source)"}: ${event.ErrorCode} ${event.ErrorMessage}`,
+          );
+          return event;
+        }
+        this.log(`accepted ${event["detail-type"]} ${event.id} on ${bus.name}`);
+        await this.archive(bus, event);
+        await this.route(event, bus);
+        return { EventId: event.id };
+      }),
+    );
+    return { FailedEntryCount: results.filter((r) => "ErrorCode" in r).length, Entries: results };
+  }
+
+  /** Routes one event on a bus to the targets of every matching rule (or only `filterArns`). */
+  public async route(
+    event: BusEvent,
+    bus: LocalBusDefinition,
+    filterArns: readonly string[] = [],
+  ): Promise<void> {
+    const index = this.indexes.get(bus.name);
+    if (!index) return;
+    const matched = index
+      .match(event)
+      .filter((rule) => rule.definition.state === "ENABLED")
+      .filter((rule) => filterArns.length === 0 || filterArns.includes(rule.definition.arn));
+    await Promise.all(
+      matched.map((rule) => {
+        this.log(`matched ${event["detail-type"]} ${event.id} -> rule ${rule.definition.name}`);
+        return this.dispatcher.dispatch(rule.definition, event);
+      }),
+    );
+  }
+
+  private async archive(bus: LocalBusDefinition, event: BusEvent): Promise<void> {
+    for (const archive of this.archives.values()) {
+      const definition = this.model.archives.find((a) => a.name === archive.name);
+      if (definition?.sourceBusName === bus.name) await archive.append([event]);
+    }
+  }
+
+  private addRule(rule: LocalRuleDefinition): void {
+    const index = this.indexes.get(rule.busName);
+    if (!index) {
+      throw new LocalEventBridgeConfigError(
+        `Rule ${rule.name} is on bus "${rule.busName}", which the template does not declare`,
+      );
+    }
+    const compiled: CompiledRule = {
+      definition: rule,
+      pattern: this.compile(rule.eventPattern, `rule ${rule.name}`),
+    };
+    index.add(rule.arn, compiled.pattern, compiled);
+    this.rulesByArn.set(rule.arn, compiled);
+  }
+
+  private compile(pattern: unknown, owner: string): CompiledPattern {
+    try {
+      return compilePattern(pattern);
+    } catch (error) {
+      if (error instanceof InvalidEventPatternError) {
+        throw new LocalEventBridgeConfigError(
+          `The event pattern of ${owner} cannot be run locally: ${error.message}. Fix the pattern in the CDK app and synthesize again.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  private resolveBus(nameOrArn: string | undefined): LocalBusDefinition {
+    const name =
+      nameOrArn === undefined || nameOrArn === ""
+        ? "default"
+        : nameOrArn.replace(/^arn:[^:]+:events:[^:]*:[^:]*:event-bus\//, "");
+    const bus = this.buses.get(name);
+    if (!bus) throw new AwsServiceError("ResourceNotFoundException", `Event bus ${name} does not exist.`);
+    return bus;
+  }
+
+  private busByArn(arn: string): LocalBusDefinition {
+    return this.resolveBus(arn);
+  }
+
+  private archiveByName(name: string): ArchiveStore {
+    const archive = this.archives.get(name);
+    if (!archive) throw new AwsServiceError("ResourceNotFoundException", `Archive ${name} does not exist.`);
+    return archive;
+  }
+
+  private ruleByName(name: string, busName: string | undefined): CompiledRule {
+    const bus = this.resolveBus(busName);
+    const rule = [...this.rulesByArn.values()].find(
+      (r) => r.definition.name === name && r.definition.busName === bus.name,
+    );
+    if (!rule)
+      throw new AwsServiceError(
+        "ResourceNotFoundException",
+        `Rule ${name} does not exist on EventBus ${bus.name}.`,
+      );
+    return rule;
+  }
+
+  private async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    switch (operation) {
+      case "PutEvents":
+        return this.putEvents((input.Entries as PutEventsRequestEntry[] | undefined) ?? []);
+      case "TestEventPattern":
+        return this.testEventPattern(input);
+      case "ListEventBuses":
+        return {
+          EventBuses: [...this.buses.values()]
+            .filter((b) => typeof input.NamePrefix !== "string" || b.name.startsWith(input.NamePrefix))
+            .map((b) => ({ Name: b.name, Arn: b.arn })),
+        };
+      case "ListRules": {
+        const bus = this.resolveBus(input.EventBusName as string | undefined);
+        const prefix = typeof input.NamePrefix === "string" ? input.NamePrefix : "";
+        return {
+          Rules: [...this.rulesByArn.values()]
+            .map((r) => r.definition)
+            .filter((r) => r.busName === bus.name && r.name.startsWith(prefix))
+            .map(describeRule),
+        };
+      }
+      case "DescribeRule":
+        return describeRule(
+          this.ruleByName(requireString(input, "Name"), input.EventBusName as string | undefined).definition,
+        );
+      case "ListTargetsByRule": {
+        const rule = this.ruleByName(requireString(input, "Rule"), input.EventBusName as string | undefined);
+        return { Targets: rule.definition.targets.map(describeTarget) };
+      }
+      case "ListArchives":
+        return {
+          Archives: [...this.archives.values()]
+            .filter((a) => typeof input.NamePrefix !== "string" || a.name.startsWith(input.NamePrefix))
+            .map((a) => this.describeArchive(a)),
+        };
+      case "DescribeArchive":
+        return this.describeArchive(this.archiveByName(requireString(input, "ArchiveName")));
+      case "StartReplay":
+        return this.startReplay(input);
+      case "DescribeReplay":
+        return describeReplay(this.replayByName(requireString(input, "ReplayName")));
+      case "ListReplays":
+        return {
+          Replays: this.replays
+            .list()
+            .filter((r) => typeof input.NamePrefix !== "string" || r.name.startsWith(input.NamePrefix))
+            .filter((r) => typeof input.State !== "string" || r.state === input.State)
+            .filter((r) => typeof input.EventSourceArn !== "string" || r.archive.arn === input.EventSourceArn)
+            .map(describeReplay),
+        };
+      case "CancelReplay": {
+        const replay = this.replayByName(requireString(input, "ReplayName"));
+        if (replay.state !== "STARTING" && replay.state !== "RUNNING") {
+          throw new AwsServiceError(
+            "IllegalStatusException",
+            `Replay ${replay.name} is ${replay.state} and cannot be cancelled.`,
+          );
+        }
+        this.replays.cancel(replay);
+        return { ReplayArn: replay.arn, State: "CANCELLING" };
+      }
+      default:
+        throw new AwsServiceError(
+          "UnknownOperationException",
+          `The local EventBridge does not implement ${operation}. Supported: PutEvents, TestEventPattern, ListEventBuses, ListRules, DescribeRule, ListTargetsByRule, ListArchives, DescribeArchive, StartReplay, DescribeReplay, ListReplays, CancelReplay.`,
+        );
+    }
+  }
+
+  private testEventPattern(input: Record<string, unknown>): { Result: boolean } {
+    const pattern = requireString(input, "EventPattern");
+    const event = requireString(input, "Event");
+    try {
+      return { Result: testEventPattern(pattern, event) };
+    } catch (error) {
+      if (error instanceof InvalidEventPatternError) {
+        throw new AwsServiceError("InvalidEventPatternException", error.message);
+      }
+      throw error;
+    }
+  }
+
+  private describeArchive(archive: ArchiveStore): Record<string, unknown> {
+    const definition = this.model.archives.find((a) => a.name === archive.name);
+    const stats = archive.stats();
+    return {
+      ArchiveArn: archive.arn,
+      ArchiveName: archive.name,
+      EventSourceArn: definition?.sourceBusArn,
+      EventPattern:
+        definition?.eventPattern === undefined ? undefined : JSON.stringify(definition.eventPattern),
+      State: "ENABLED",
+      RetentionDays: definition?.retentionDays ?? 0,
+      SizeBytes: stats.sizeBytes,
+      EventCount: stats.eventCount,
+    };
+  }
+
+  private startReplay(input: Record<string, unknown>): Record<string, unknown> {
+    const name = requireString(input, "ReplayName");
+    const sourceArn = requireString(input, "EventSourceArn");
+    if (this.replays.get(name)) {
+      throw new AwsServiceError("ResourceAlreadyExistsException", `Replay ${name} already exists.`);
+    }
+    const archiveName = sourceArn.replace(/^arn:[^:]+:events:[^:]*:[^:]*:archive\//, "");
+    const archive = this.archiveByName(archiveName);
+    const start = toDate(input.EventStartTime, "EventStartTime");
+    const end = toDate(input.EventEndTime, "EventEndTime");
+    if (start.getTime() >= end.getTime()) {
+      throw new AwsServiceError(
+        "ValidationException",
+        "Parameter EventStartTime is not valid. Reason: EventStartTime must be before EventEndTime.",
+      );
+    }
+    const destination = (input.Destination ?? {}) as { Arn?: string; FilterArns?: string[] };
+    const definition = this.model.archives.find((a) => a.name === archiveName);
+    if (destination.Arn === undefined || destination.Arn !== definition?.sourceBusArn) {
+      throw new AwsServiceError(
+        "ValidationException",
+        `Parameter Destination.Arn is not valid. Reason: a replay goes only to the archive's source bus (${definition?.sourceBusArn}); got ${String(destination.Arn)}.`,
+      );
+    }
+    for (const ruleArn of destination.FilterArns ?? []) {
+      if (!this.rulesByArn.has(ruleArn)) {
+        throw new AwsServiceError("ResourceNotFoundException", `Rule ${ruleArn} does not exist.`);
+      }
+    }
+    const replay = this.replays.start({
+      name,
+      description: typeof input.Description === "string" ? input.Description : undefined,
+      archive,
+      destinationBusArn: destination.Arn,
+      filterArns: destination.FilterArns ?? [],
+      eventStartTime: start,
+      eventEndTime: end,
+    });
+    this.log(`replay ${name} started from ${archive.name}: ${start.toISOString()} .. ${end.toISOString()}`);
+    return {
+      ReplayArn: replay.arn,
+      State: replay.state,
+      ReplayStartTime: epochSeconds(replay.replayStartTime),
+    };
+  }
+
+  private replayByName(name: string): Replay {
+    const replay = this.replays.get(name);
+    if (!replay) throw new AwsServiceError("ResourceNotFoundException", `Replay ${name} does not exist.`);
+    return replay;
+  }
+}
+
+function toDate(value: unknown, field: string): Date {
+  const date =
+    typeof value === "number"
+      ? new Date(value * 1000)
+      : typeof value === "string"
+        ? new Date(value)
+        : undefined;
+  if (date === undefined || Number.isNaN(date.getTime())) {
+    throw new AwsServiceError(
+      "ValidationException",
+      `Parameter ${field} is not valid: expected a timestamp, got ${String(value)}.`,
+    );
+  }
+  return date;
+}
+
+function describeRule(rule: LocalRuleDefinition): Record<string, unknown> {
+  return {
+    Name: rule.name,
+    Arn: rule.arn,
+    EventPattern: JSON.stringify(rule.eventPattern),
+    State: rule.state,
+    Description: rule.description,
+    EventBusName: rule.busName,
+  };
+}
+
+function describeTarget(target: LocalRuleDefinition["targets"][number]): Record<string, unknown> {
+  return {
+    Id: target.id,
+    Arn: target.arn,
+    Input: target.input,
+    InputPath: target.inputPath,
+    InputTransformer: target.inputTransformer
+      ? {
+          InputPathsMap: target.inputTransformer.inputPathsMap,
+          InputTemplate: target.inputTransformer.inputTemplate,
+        }
+      : undefined,
+    RetryPolicy: {
+      MaximumRetryAttempts: target.retryPolicy.maximumRetryAttempts,
+      MaximumEventAgeInSeconds: target.retryPolicy.maximumEventAgeInSeconds,
+    },
+    DeadLetterConfig: target.deadLetterArn ? { Arn: target.deadLetterArn } : undefined,
+  };
+}
+
+function describeReplay(replay: Replay): Record<string, unknown> {
+  return {
+    ReplayName: replay.name,
+    ReplayArn: replay.arn,
+    Description: replay.description,
+    State: replay.state,
+    StateReason: replay.stateReason,
+    EventSourceArn: replay.archive.arn,
+    Destination: {
+      Arn: replay.destinationBusArn,
+      FilterArns: replay.filterArns.length > 0 ? [...replay.filterArns] : undefined,
+    },
+    EventStartTime: epochSeconds(replay.eventStartTime),
+    EventEndTime: epochSeconds(replay.eventEndTime),
+    EventLastReplayedTime: epochSeconds(replay.eventLastReplayedTime),
+    ReplayStartTime: epochSeconds(replay.replayStartTime),
+    ReplayEndTime: epochSeconds(replay.replayEndTime),
+  };
+}
+
+function describeReport(report: DeliveryReport): string {
+  if (report.outcome === "delivered") {
+    return `delivered rule ${report.rule} -> ${report.target}${report.attempts > 1 ? ` after ${report.attempts} attempts` : ""}`;
+  }
+  const verdict = report.outcome === "dead-lettered" ? "DEAD-LETTERED" : "DROPPED (no DLQ)";
+  return `${verdict} rule ${report.rule} -> ${report.target} after ${report.attempts} attempt(s): ${report.errorCode} ${report.errorMessage}`;
+}

@@ -1,0 +1,80 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ArchiveStore } from "../../../lib/local/events/archive-store";
+import type { BusEvent } from "../../../lib/local/events/bus-event";
+
+function event(id: string, time: string, extra: Partial<BusEvent> = {}): BusEvent {
+  return {
+    version: "0",
+    id,
+    "detail-type": "OrderPlaced",
+    source: "eventrail.orders",
+    account: "000000000000",
+    time,
+    region: "us-east-1",
+    resources: [],
+    detail: {},
+    ...extra,
+  };
+}
+
+async function store(
+  now = () => Date.parse("2026-11-23T12:00:00Z"),
+  retentionDays = 0,
+): Promise<ArchiveStore> {
+  const directory = await mkdtemp(path.join(tmpdir(), "archive-"));
+  const archive = new ArchiveStore({
+    name: "all",
+    arn: "arn:aws:events:us-east-1:0:archive/all",
+    directory,
+    retentionDays,
+    now,
+  });
+  await archive.open();
+  return archive;
+}
+
+describe("the local archive", () => {
+  it("keeps events and returns a time window of them in order", async () => {
+    const archive = await store();
+    await archive.append([event("a", "2026-11-23T10:00:00Z"), event("b", "2026-11-23T11:00:00Z")]);
+    await archive.append([event("c", "2026-11-23T11:30:00Z")]);
+
+    const window = [];
+    for await (const archived of archive.between(
+      new Date("2026-11-23T10:30:00Z"),
+      new Date("2026-11-23T12:00:00Z"),
+    )) {
+      window.push(archived.event.id);
+    }
+
+    expect(window).toEqual(["b", "c"]);
+    expect(archive.stats().eventCount).toBe(3);
+  });
+
+  it("never keeps a replayed event", async () => {
+    const archive = await store();
+
+    const kept = await archive.append([event("r", "2026-11-23T10:00:00Z", { "replay-name": "fix-1" })]);
+
+    expect(kept).toBe(0);
+    expect(archive.stats().eventCount).toBe(0);
+  });
+
+  it("survives a restart and drops events past retention when it opens", async () => {
+    let now = Date.parse("2026-11-23T12:00:00Z");
+    const directory = await mkdtemp(path.join(tmpdir(), "archive-"));
+    const first = new ArchiveStore({ name: "all", arn: "a", directory, retentionDays: 1, now: () => now });
+    await first.open();
+    await first.append([event("old", "2026-11-23T10:00:00Z")]);
+    now += 36 * 3_600_000;
+    await first.append([event("new", "2026-11-24T23:00:00Z")]);
+
+    const reopened = new ArchiveStore({ name: "all", arn: "a", directory, retentionDays: 1, now: () => now });
+    await reopened.open();
+
+    expect(reopened.stats().eventCount).toBe(1);
+  });
+});
