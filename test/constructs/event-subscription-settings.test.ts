@@ -99,3 +99,20 @@ describe("the rule pattern of a subscription", () => {
     expect(pattern.detail).toEqual({ data: { total: { currency: ["EUR"] } } });
   });
 });
+
+describe("synthesizing a stack with a subscription AWS would refuse", () => {
+  it("fails with the subscription's own message before anything deploys", async () => {
+    const { App } = await import("aws-cdk-lib");
+    const { PipelineStack } = await import("../../lib/pipeline-stack");
+    const app = new App();
+
+    const act = () =>
+      new PipelineStack(app, "Broken", {
+        subscriptions: [subscription({ timeoutSeconds: 120, visibilityTimeoutSeconds: 300 })],
+      });
+
+    expect(act).toThrow(
+      /Subscription "shipping": visibilityTimeoutSeconds is 300 but the function timeout is 120 s/,
+    );
+  });
+});
