@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Matches an EventBridge `source` a producer may use: reverse-DNS style, never the reserved `aws.` prefix. */
 const SOURCE_PATTERN = /^(?!aws\.)[a-z0-9][a-z0-9.-]{0,255}$/;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { EventType } from "./event-type";
 
 /** The schema format registered in the EventBridge Schema Registry. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineEventType } from "./event-type";
 import { customerId, money, orderId, orderLine } from "./shared";
 

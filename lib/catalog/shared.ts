@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Money as integer minor units, so no float ever rounds a price. */
 export const money = z.object({

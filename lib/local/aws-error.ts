@@ -13,6 +13,8 @@ export class AwsServiceError extends Error {
     public readonly statusCode = 400,
     /** SQS only: the query-protocol code, e.g. `AWS.SimpleQueueService.NonExistentQueue`. */
     public readonly queryErrorCode?: string,
+    /** Extra members of the error body, e.g. DynamoDB's `CancellationReasons`. */
+    public readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }

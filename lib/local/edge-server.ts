@@ -151,7 +151,7 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 /** The JSON protocols' error shape; SQS also reads its legacy code from `x-amzn-query-error`. */
 function sendError(res: ServerResponse, contentType: string, error: AwsServiceError): void {
   if (res.headersSent) return;
-  const body = JSON.stringify({ __type: error.code, message: error.message });
+  const body = JSON.stringify({ ...error.details, __type: error.code, message: error.message });
   const headers: Record<string, string | number> = {
     "content-type": contentType,
     "content-length": Buffer.byteLength(body),
