@@ -1,0 +1,95 @@
+/**
+ * The messages between a {@link FunctionRunner} and its workers (`lambda-worker.mjs`). Both sides
+ * are ours, so the main thread trusts these shapes; they are declared once here and the worker
+ * refers to them through JSDoc.
+ */
+
+/** What a worker needs to act as one Lambda execution environment, passed as `workerData`. */
+export interface SandboxSettings {
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memorySize: number;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  /** The asset folder: Lambda's `LAMBDA_TASK_ROOT`, where the handler module is looked up. */
+  readonly taskRoot: string;
+  /** `file.export`, e.g. `index.handler`; the export may be a dotted path. */
+  readonly handler: string;
+  /**
+   * `NODE_OPTIONS` of the template asks for `--enable-source-maps`. Workers do not read
+   * `NODE_OPTIONS`, so the worker turns source maps on itself.
+   */
+  readonly enableSourceMaps: boolean;
+}
+
+/** An error as the Lambda Node.js runtime reports it. */
+export interface RuntimeErrorPayload {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  /** The stack, one line per entry; empty when the thrown value was not an Error. */
+  readonly trace: readonly string[];
+}
+
+/** The main thread asks the worker to run the handler once. */
+export interface InvokeMessage {
+  readonly type: "invoke";
+  readonly requestId: string;
+  /** The event as JSON: the handler gets what Lambda would give it, a freshly parsed copy. */
+  readonly eventJson: string;
+  /** When the invocation times out, in epoch milliseconds: `getRemainingTimeInMillis()` counts down to it. */
+  readonly deadlineEpochMs: number;
+}
+
+/** A line the function wrote to stdout or stderr. */
+export interface CapturedLogLine {
+  readonly stream: "stdout" | "stderr";
+  /** The invocation running when the line was written; absent during initialization. */
+  readonly requestId?: string;
+  readonly message: string;
+}
+
+/** The handler module loaded and its export is a function: the worker takes invocations. */
+export interface ReadyMessage {
+  readonly type: "ready";
+}
+
+/** The handler module failed to load, or its export is not a function. */
+export interface InitErrorMessage {
+  readonly type: "init-error";
+  readonly error: RuntimeErrorPayload;
+}
+
+/** Lines written since the last such message; sent before the result of the invocation that wrote them. */
+export interface LogsMessage {
+  readonly type: "logs";
+  readonly lines: readonly CapturedLogLine[];
+}
+
+/** The handler's promise settled. */
+export type ResultMessage =
+  | {
+      readonly type: "result";
+      readonly requestId: string;
+      readonly durationMs: number;
+      readonly ok: true;
+      /** The handler's return value as JSON (`null` for `undefined`), as Lambda serializes it. */
+      readonly resultJson: string;
+    }
+  | {
+      readonly type: "result";
+      readonly requestId: string;
+      readonly durationMs: number;
+      readonly ok: false;
+      readonly error: RuntimeErrorPayload;
+    };
+
+/** An uncaught exception or unhandled rejection: the worker reports it, then exits, as Lambda's runtime does. */
+export interface FatalMessage {
+  readonly type: "fatal";
+  readonly requestId?: string;
+  readonly error: RuntimeErrorPayload;
+}
+
+/** Everything a worker posts to the main thread. */
+export type WorkerMessage = ReadyMessage | InitErrorMessage | LogsMessage | ResultMessage | FatalMessage;
