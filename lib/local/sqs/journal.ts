@@ -1,0 +1,346 @@
+import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { SqsJournalError } from "./errors";
+import type { StoredMessage } from "./message";
+
+/**
+ * One state change of the local SQS. Every record carries absolute values (a receive stores the new
+ * count, not "+1"), so replaying a record twice in order gives the same state: compaction relies on
+ * it (see {@link Journal}).
+ */
+export type JournalRecord =
+  /** A queue the store serves; keeps `CreatedTimestamp` stable across restarts. */
+  | { readonly op: "queue"; readonly queue: string; readonly createdAt: number }
+  /** A message accepted by a queue, with its full state. */
+  | { readonly op: "send"; readonly queue: string; readonly message: StoredMessage }
+  /** A message handed to a consumer: new receive count, receipt and visibility deadline. */
+  | {
+      readonly op: "receive";
+      readonly queue: string;
+      readonly id: string;
+      readonly receiveCount: number;
+      readonly firstReceiveAt: number;
+      readonly visibleAt: number;
+      readonly receipt: string;
+    }
+  /** A new visibility deadline (ChangeMessageVisibility). */
+  | { readonly op: "visibility"; readonly queue: string; readonly id: string; readonly visibleAt: number }
+  /** A message deleted by a consumer, dropped by retention or purged one by one. */
+  | { readonly op: "delete"; readonly queue: string; readonly id: string }
+  /** A message moved between queues in one step (redrive to a DLQ, a move task), with its new state. */
+  | { readonly op: "move"; readonly from: string; readonly to: string; readonly message: StoredMessage }
+  /** Every message of a queue deleted (PurgeQueue). */
+  | { readonly op: "purge"; readonly queue: string };
+
+const FORMAT = "eventrail-sqs-journal";
+const VERSION = 1;
+const OPS = new Set(["queue", "send", "receive", "visibility", "delete", "move", "purge"]);
+
+/** What {@link readJournal} found on disk. */
+export interface JournalContents {
+  /** The records in the order they were written. */
+  readonly records: readonly JournalRecord[];
+  /**
+   * Bytes of an unterminated last line that were ignored: a write cut short by a crash. Its
+   * operation was never acknowledged, because acknowledgement waits for the fsync after the write.
+   */
+  readonly discardedTailBytes: number;
+}
+
+/**
+ * Reads a journal written by {@link Journal}. A missing file is an empty journal. Throws
+ * {@link SqsJournalError} for a complete line that is not a record: that is damage, not a crash.
+ */
+export async function readJournal(path: string): Promise<JournalContents> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if (isErrnoException(error) && error.code === "ENOENT") return { records: [], discardedTailBytes: 0 };
+    throw new SqsJournalError(`Cannot read the SQS journal ${path}: ${String(error)}`, path, {
+      cause: error,
+    });
+  }
+  const lines = text.split("\n");
+  const tail = lines.pop() ?? "";
+  const records: JournalRecord[] = [];
+  lines.forEach((line, index) => {
+    const parsed = parseLine(line, path, index + 1);
+    if (index === 0) {
+      assertHeader(parsed, path);
+      return;
+    }
+    records.push(parsed as JournalRecord);
+  });
+  return { records, discardedTailBytes: Buffer.byteLength(tail, "utf8") };
+}
+
+function parseLine(line: string, path: string, lineNumber: number): { op?: unknown } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    throw new SqsJournalError(
+      `The SQS journal ${path} is damaged at line ${lineNumber}: ${JSON.stringify(line.slice(0, 80))} is not JSON. ` +
+        "Move the file aside to start with empty queues, or repair the line.",
+      path,
+      { cause: error },
+    );
+  }
+  const op = typeof parsed === "object" && parsed !== null ? (parsed as { op?: unknown }).op : undefined;
+  if (lineNumber > 1 && (typeof op !== "string" || !OPS.has(op))) {
+    throw new SqsJournalError(
+      `The SQS journal ${path} is damaged at line ${lineNumber}: op ${JSON.stringify(op)} is not one of ` +
+        `${[...OPS].join(", ")}. Move the file aside to start with empty queues, or repair the line.`,
+      path,
+    );
+  }
+  return parsed as { op?: unknown };
+}
+
+function assertHeader(parsed: { op?: unknown }, path: string): void {
+  const header = parsed as { op?: unknown; format?: unknown; version?: unknown };
+  if (header.op !== "header" || header.format !== FORMAT || header.version !== VERSION) {
+    throw new SqsJournalError(
+      `The SQS journal ${path} starts with ${JSON.stringify(parsed)}, expected a ${FORMAT} version ${VERSION} header. ` +
+        "It was written by another program or version: move it aside to start with empty queues.",
+      path,
+    );
+  }
+}
+
+/** Tuning of a {@link Journal}. */
+export interface JournalOptions {
+  /**
+   * Compact when the file is larger than this and more than twice its size after the last
+   * compaction (so the cost of rewriting stays proportional to the records appended).
+   * @default 8_388_608 (8 MiB)
+   */
+  readonly compactionThresholdBytes?: number;
+}
+
+/** Counters of a {@link Journal}, for tests and benchmarks. */
+export interface JournalStats {
+  /** Records appended since the journal was opened. */
+  readonly records: number;
+  /** Write + fdatasync rounds; fewer than `records` when group commit shared them. */
+  readonly flushes: number;
+  /** Snapshots written (including the one at open). */
+  readonly compactions: number;
+  /** Compactions that could not write their snapshot (the journal kept growing instead). */
+  readonly failedCompactions: number;
+  /** Why the last failed compaction failed. */
+  readonly lastCompactionError?: string;
+  /** Current size of the file in bytes. */
+  readonly bytes: number;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * The append-only journal of the local SQS, one JSON record per line after a header line.
+ *
+ * - **Durability**: `append` resolves only after the records are written and fdatasync'd, so an
+ *   acknowledged operation survives `kill -9` and power loss.
+ * - **Group commit**: appends made while a flush is running (or in the same event-loop turn) are
+ *   written and synced together: one fdatasync for many sends.
+ * - **Compaction** rewrites the file as a snapshot of the live state (temporary file, fdatasync,
+ *   rename, directory fsync), between two flushes. The snapshot need not be a point-in-time copy:
+ *   every change it may have missed was appended after the flush before it, so its record is
+ *   written after the snapshot, and replaying records whose effect the snapshot already holds is
+ *   harmless because records are absolute and replayed in their original order.
+ * - **Fail-stop**: after a failed write every later append is rejected with the same error, because
+ *   the file may end with a partial record and the in-memory state may be ahead of it.
+ */
+export class Journal {
+  private pending: string[] = [];
+  private waiters: Waiter[] = [];
+  /** The running flush loop, if any; close() waits for it. */
+  private flushing: Promise<void> | undefined;
+  private failure: SqsJournalError | undefined;
+  private closed = false;
+  private bytes = 0;
+  private bytesAfterCompaction = 0;
+  private lastCompactionError: string | undefined;
+  private counters = { records: 0, flushes: 0, compactions: 0, failedCompactions: 0 };
+
+  private constructor(
+    private readonly path: string,
+    private handle: FileHandle,
+    private readonly snapshot: () => Iterable<JournalRecord>,
+    private readonly threshold: number,
+  ) {}
+
+  /**
+   * Starts a journal at `path` from a snapshot of the current state (replacing whatever the file
+   * held, which the caller has read and applied) and opens it for appending.
+   */
+  static async create(
+    path: string,
+    snapshot: () => Iterable<JournalRecord>,
+    options: JournalOptions = {},
+  ): Promise<Journal> {
+    const temporary = `${path}.compacting`;
+    const bytes = await writeSnapshotFile(temporary, snapshot());
+    await installSnapshot(temporary, path);
+    const handle = await open(path, "a");
+    const journal = new Journal(path, handle, snapshot, options.compactionThresholdBytes ?? 8_388_608);
+    journal.bytes = bytes;
+    journal.bytesAfterCompaction = bytes;
+    journal.counters.compactions = 1;
+    return journal;
+  }
+
+  /** {@inheritDoc JournalStats} */
+  get stats(): JournalStats {
+    return { ...this.counters, lastCompactionError: this.lastCompactionError, bytes: this.bytes };
+  }
+
+  /**
+   * Appends records and resolves once they are durable. The caller applies the change to memory
+   * first (synchronously), so the records describe state the snapshot function already returns.
+   */
+  append(records: readonly JournalRecord[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closed) {
+      return Promise.reject(
+        new SqsJournalError(`The SQS journal ${this.path} is closed; reopen the store.`, this.path),
+      );
+    }
+    for (const record of records) this.pending.push(`${JSON.stringify(record)}\n`);
+    this.counters.records += records.length;
+    const durable = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    // setImmediate, not a microtask: sends issued in the same turn (a batch, several HTTP requests
+    // parsed together) join this flush.
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
+    return durable;
+  }
+
+  /** Waits for pending appends, then closes the file. Appending afterwards is an error. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flushing;
+    await this.handle.close();
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0) {
+      const lines = this.pending;
+      const waiters = this.waiters;
+      this.pending = [];
+      this.waiters = [];
+      try {
+        if (this.failure !== undefined) throw this.failure;
+        const buffer = Buffer.from(lines.join(""), "utf8");
+        await writeFully(this.handle, buffer);
+        await this.handle.datasync();
+        this.bytes += buffer.length;
+        this.counters.flushes++;
+      } catch (error) {
+        this.failure ??= new SqsJournalError(
+          `Cannot write the SQS journal ${this.path}: ${String(error)}. The local SQS stops accepting ` +
+            "changes; free disk space or fix permissions, then restart it.",
+          this.path,
+          { cause: error },
+        );
+        for (const waiter of waiters) waiter.reject(this.failure);
+        continue;
+      }
+      for (const waiter of waiters) waiter.resolve();
+      if (this.bytes > this.threshold && this.bytes > 2 * this.bytesAfterCompaction) await this.compact();
+    }
+    this.flushing = undefined;
+  }
+
+  private async compact(): Promise<void> {
+    const temporary = `${this.path}.compacting`;
+    let bytes: number;
+    try {
+      bytes = await writeSnapshotFile(temporary, this.snapshot());
+    } catch (error) {
+      // The journal itself is intact: keep appending to it, and retry once it has doubled again.
+      this.bytesAfterCompaction = this.bytes;
+      this.counters.failedCompactions++;
+      this.lastCompactionError = String(error);
+      // Best effort: a leftover temporary file is overwritten by the next compaction anyway.
+      await rm(temporary, { force: true }).catch(() => undefined);
+      return;
+    }
+    try {
+      await installSnapshot(temporary, this.path);
+      // No append can run in between: appends are written only by this loop, which is here.
+      const previous = this.handle;
+      this.handle = await open(this.path, "a");
+      await previous.close();
+      this.bytes = bytes;
+      this.bytesAfterCompaction = bytes;
+      this.counters.compactions++;
+    } catch (error) {
+      this.failure = new SqsJournalError(
+        `Cannot replace the SQS journal ${this.path} by its compacted copy: ${String(error)}. The local ` +
+          "SQS stops accepting changes; fix the state directory, then restart it.",
+        this.path,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/** Writes a header and `records` to `path` and fdatasyncs it; returns its size in bytes. */
+async function writeSnapshotFile(path: string, records: Iterable<JournalRecord>): Promise<number> {
+  const handle = await open(path, "w");
+  try {
+    let bytes = 0;
+    let chunk: string[] = [`${JSON.stringify({ op: "header", format: FORMAT, version: VERSION })}\n`];
+    let chunkLength = 0;
+    const writeChunk = async () => {
+      const buffer = Buffer.from(chunk.join(""), "utf8");
+      await writeFully(handle, buffer);
+      bytes += buffer.length;
+      chunk = [];
+      chunkLength = 0;
+    };
+    for (const record of records) {
+      const line = `${JSON.stringify(record)}\n`;
+      chunk.push(line);
+      chunkLength += line.length;
+      if (chunkLength > 1_048_576) await writeChunk();
+    }
+    await writeChunk();
+    await handle.datasync();
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Renames the snapshot over the journal and makes the rename itself durable. */
+async function installSnapshot(temporary: string, path: string): Promise<void> {
+  await rename(temporary, path);
+  await syncDirectory(dirname(path));
+}
+
+async function writeFully(handle: FileHandle, buffer: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Makes a rename durable: the directory entry lives in the directory, not in the file. */
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && "code" in error;
+}

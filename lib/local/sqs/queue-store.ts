@@ -1,0 +1,460 @@
+import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { type Clock, systemClock } from "./clock";
+import { SqsConfigurationError, SqsJournalError } from "./errors";
+import { Journal, type JournalRecord, type JournalStats, readJournal } from "./journal";
+import { MAX_MESSAGE_SIZE_BYTES, type StoredMessage } from "./message";
+import { MessageMoveTasks } from "./move-tasks";
+import { LocalQueue, type QueueDefinition, type QueueEnvironment, type QueueSettings } from "./queue";
+
+/** Options of {@link QueueStore.open}. */
+export interface QueueStoreOptions {
+  /** The queues to serve, typically read from the synthesized CloudFormation template. */
+  readonly queues: readonly QueueDefinition[];
+  /**
+   * The pipeline's state directory; the store keeps `sqs/journal.ndjson` and `sqs/lock` in it.
+   * @default - no durability: state lives in memory and ends with the process
+   */
+  readonly stateDir?: string;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /**
+   * Divides visibility timeouts, delays, long-poll waits and move-task pacing, so tests run an hour
+   * of queue time in seconds. Retention is not scaled: scaling it would drop messages.
+   * @default 1
+   */
+  readonly timeScale?: number;
+  /** The `SenderId` of messages sent without one (direct engine sends, e.g. by the local bus). @default "000000000000" */
+  readonly defaultSenderId?: string;
+  /**
+   * Compact the journal once it is larger than this and twice its size after the last compaction.
+   * @default 8_388_608 (8 MiB)
+   */
+  readonly compactionThresholdBytes?: number;
+}
+
+/** What the store found in its state directory when it opened. */
+export interface RecoveryReport {
+  /** Messages restored into the served queues. */
+  readonly restoredMessages: number;
+  /** Messages dropped because their retention period had passed while the store was down. */
+  readonly expiredMessages: number;
+  /** Bytes of a record cut short by a crash (never acknowledged) that were ignored. */
+  readonly discardedTailBytes: number;
+  /**
+   * Queues found in the journal but absent from the definitions (renamed or removed from the
+   * template). Their messages are kept on disk, not served, and come back with the queue.
+   */
+  readonly orphanedQueues: readonly string[];
+}
+
+interface QueueState {
+  createdAt?: number;
+  readonly messages: Map<string, StoredMessage>;
+}
+
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const QUEUE_ARN = /^arn:[a-z-]+:sqs:[a-z0-9-]*:[0-9]*:([^:]+)$/;
+
+/**
+ * The local SQS engine: the queues of one pipeline, their durable state, and the message move
+ * tasks between them. Open it with {@link QueueStore.open}; serve it over the wire with
+ * `createSqsService`; let the local Lambda poller use {@link LocalQueue.receive} and
+ * {@link LocalQueue.subscribe} directly.
+ */
+export class QueueStore {
+  /** Message move tasks (DLQ redrive). */
+  public readonly moveTasks: MessageMoveTasks;
+  private readonly byName = new Map<string, LocalQueue>();
+  private readonly byArn = new Map<string, LocalQueue>();
+  private journal: Journal | undefined;
+  private releaseLock: (() => Promise<void>) | undefined;
+  private readonly closing = new AbortController();
+
+  private constructor(
+    /** The clock every queue uses. */
+    public readonly clock: Clock,
+    /** The time scale every queue applies. */
+    public readonly timeScale: number,
+    /** What was restored from the state directory; all zero without one. */
+    public readonly recovery: RecoveryReport,
+    private readonly orphans: ReadonlyMap<string, QueueState>,
+  ) {
+    this.moveTasks = new MessageMoveTasks({
+      clock,
+      timeScale,
+      queueByArn: (arn) => this.queueByArn(arn),
+      sourcesOf: (arn) => this.queues.filter((queue) => queue.settings.redrive?.deadLetterTargetArn === arn),
+    });
+  }
+
+  /**
+   * Opens the store: validates the definitions, replays the journal under `stateDir` (if any),
+   * compacts it, and serves the queues. Throws {@link SqsConfigurationError} for a definition SQS
+   * would refuse and {@link SqsJournalError} for unreadable state or a state directory in use.
+   */
+  static async open(options: QueueStoreOptions): Promise<QueueStore> {
+    const settings = resolveDefinitions(options.queues);
+    const timeScale = options.timeScale ?? 1;
+    if (!Number.isFinite(timeScale) || timeScale <= 0) {
+      throw new SqsConfigurationError(
+        `timeScale ${timeScale} is invalid: it divides durations, so it must be a positive number (1 for real time).`,
+      );
+    }
+    const clock = options.clock ?? systemClock;
+    const directory = options.stateDir === undefined ? undefined : join(options.stateDir, "sqs");
+    const journalPath = directory === undefined ? undefined : join(directory, "journal.ndjson");
+    let releaseLock: (() => Promise<void>) | undefined;
+    let records: readonly JournalRecord[] = [];
+    let discardedTailBytes = 0;
+    if (directory !== undefined && journalPath !== undefined) {
+      await mkdir(directory, { recursive: true });
+      releaseLock = await acquireLock(join(directory, "lock"));
+      try {
+        ({ records, discardedTailBytes } = await readJournal(journalPath));
+      } catch (error) {
+        await releaseLock();
+        throw error;
+      }
+    }
+    const state = replay(records);
+    const now = clock.now();
+    let restoredMessages = 0;
+    let expiredMessages = 0;
+    const restored = new Map<string, { createdAt: number; messages: StoredMessage[] }>();
+    for (const queue of settings) {
+      const saved = state.get(queue.name);
+      state.delete(queue.name);
+      const retentionMs = queue.messageRetentionSeconds * 1000;
+      const messages = [...(saved?.messages.values() ?? [])];
+      const live = messages.filter((message) => now < message.sentAt + retentionMs);
+      restoredMessages += live.length;
+      expiredMessages += messages.length - live.length;
+      restored.set(queue.name, { createdAt: saved?.createdAt ?? now, messages: live });
+    }
+    const store = new QueueStore(
+      clock,
+      timeScale,
+      { restoredMessages, expiredMessages, discardedTailBytes, orphanedQueues: [...state.keys()] },
+      state,
+    );
+    const env: QueueEnvironment = {
+      clock,
+      timeScale,
+      defaultSenderId: options.defaultSenderId ?? "000000000000",
+      persist: (batch) => store.persist(batch),
+      queueByArn: (arn) => store.queueByArn(arn),
+      closed: store.closing.signal,
+    };
+    for (const queue of settings) {
+      const saved = restored.get(queue.name);
+      const local = new LocalQueue(queue, saved?.createdAt ?? now, env, saved?.messages);
+      store.byName.set(queue.name, local);
+      store.byArn.set(queue.arn, local);
+    }
+    if (journalPath !== undefined) {
+      try {
+        store.journal = await Journal.create(journalPath, () => store.snapshot(), {
+          compactionThresholdBytes: options.compactionThresholdBytes,
+        });
+      } catch (error) {
+        await releaseLock?.();
+        throw new SqsJournalError(
+          `Cannot write the SQS journal ${journalPath}: ${String(error)}`,
+          journalPath,
+          {
+            cause: error,
+          },
+        );
+      }
+      store.releaseLock = releaseLock;
+    }
+    return store;
+  }
+
+  /** The served queues, in definition order. */
+  get queues(): readonly LocalQueue[] {
+    return [...this.byName.values()];
+  }
+
+  /** Journal counters (records, fsyncs, compactions); undefined without a state directory. */
+  get journalStats(): JournalStats | undefined {
+    return this.journal?.stats;
+  }
+
+  /** The queue with this name. */
+  queue(name: string): LocalQueue | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The queue with this ARN. */
+  queueByArn(arn: string): LocalQueue | undefined {
+    return this.byArn.get(arn);
+  }
+
+  /**
+   * The queue a URL names. Only the path (`/<account>/<name>`) counts, because the host depends on
+   * how the client reached the endpoint (`localhost`, `127.0.0.1`, a container name).
+   */
+  queueByUrl(url: string): LocalQueue | undefined {
+    let path: string;
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      return undefined;
+    }
+    const [account, name, ...rest] = path.split("/").filter((segment) => segment !== "");
+    if (account === undefined || name === undefined || rest.length > 0) return undefined;
+    const queue = this.byName.get(name);
+    return queue !== undefined && accountOf(queue.arn) === account ? queue : undefined;
+  }
+
+  /**
+   * Ends pending long polls (they return empty), stops move tasks, waits for pending journal writes
+   * and releases the state directory. Operations afterwards fail.
+   */
+  async close(): Promise<void> {
+    this.closing.abort();
+    this.moveTasks.stopAll();
+    await this.journal?.close();
+    await this.releaseLock?.();
+  }
+
+  private persist(records: readonly JournalRecord[]): Promise<void> {
+    return this.journal === undefined ? Promise.resolve() : this.journal.append(records);
+  }
+
+  private *snapshot(): Iterable<JournalRecord> {
+    for (const queue of this.byName.values()) {
+      yield { op: "queue", queue: queue.name, createdAt: queue.createdAt };
+      for (const message of queue.storedMessages()) yield { op: "send", queue: queue.name, message };
+    }
+    for (const [name, orphan] of this.orphans) {
+      if (orphan.createdAt !== undefined) yield { op: "queue", queue: name, createdAt: orphan.createdAt };
+      for (const message of orphan.messages.values()) yield { op: "send", queue: name, message };
+    }
+  }
+}
+
+/** `arn:aws:sqs:<region>:<account>:<name>`: the ARN of a local queue. */
+export function localQueueArn(region: string, accountId: string, name: string): string {
+  return `arn:aws:sqs:${region}:${accountId}:${name}`;
+}
+
+/** `<endpoint>/<account>/<name>`: the URL of a local queue, e.g. `http://127.0.0.1:4010/000000000000/orders`. */
+export function localQueueUrl(endpoint: string, accountId: string, name: string): string {
+  return `${endpoint.replace(/\/+$/, "")}/${accountId}/${name}`;
+}
+
+function accountOf(arn: string): string | undefined {
+  return arn.split(":")[4];
+}
+
+function replay(records: readonly JournalRecord[]): Map<string, QueueState> {
+  const state = new Map<string, QueueState>();
+  const queue = (name: string): QueueState => {
+    let found = state.get(name);
+    if (found === undefined) {
+      found = { messages: new Map() };
+      state.set(name, found);
+    }
+    return found;
+  };
+  for (const record of records) {
+    switch (record.op) {
+      case "queue":
+        queue(record.queue).createdAt = record.createdAt;
+        break;
+      case "send":
+        queue(record.queue).messages.set(record.message.id, { ...record.message });
+        break;
+      case "receive": {
+        const message = queue(record.queue).messages.get(record.id);
+        if (message !== undefined) {
+          message.receiveCount = record.receiveCount;
+          message.firstReceiveAt = record.firstReceiveAt;
+          message.visibleAt = record.visibleAt;
+          message.receipt = record.receipt;
+        }
+        break;
+      }
+      case "visibility": {
+        const message = queue(record.queue).messages.get(record.id);
+        if (message !== undefined) message.visibleAt = record.visibleAt;
+        break;
+      }
+      case "delete":
+        queue(record.queue).messages.delete(record.id);
+        break;
+      case "move":
+        queue(record.from).messages.delete(record.message.id);
+        queue(record.to).messages.set(record.message.id, { ...record.message });
+        break;
+      case "purge":
+        queue(record.queue).messages.clear();
+        break;
+    }
+  }
+  return state;
+}
+
+function resolveDefinitions(definitions: readonly QueueDefinition[]): QueueSettings[] {
+  const settings = definitions.map(resolveDefinition);
+  const names = new Set<string>();
+  const arns = new Set<string>();
+  for (const queue of settings) {
+    if (names.has(queue.name)) {
+      throw new SqsConfigurationError(
+        `Queue name ${queue.name} is defined twice; queue names must be unique.`,
+      );
+    }
+    if (arns.has(queue.arn)) {
+      throw new SqsConfigurationError(`Queue ARN ${queue.arn} is defined twice; queue ARNs must be unique.`);
+    }
+    names.add(queue.name);
+    arns.add(queue.arn);
+  }
+  for (const queue of settings) {
+    const target = queue.redrive?.deadLetterTargetArn;
+    if (target !== undefined && !arns.has(target)) {
+      throw new SqsConfigurationError(
+        `Queue ${queue.name}: redrive.deadLetterTargetArn ${target} is not one of the defined queues ` +
+          `(${[...arns].join(", ")}). Define the dead-letter queue too, or remove the redrive policy.`,
+      );
+    }
+  }
+  return settings;
+}
+
+function resolveDefinition(definition: QueueDefinition): QueueSettings {
+  const { name, arn, url } = definition;
+  if (typeof name !== "string" || !QUEUE_NAME.test(name)) {
+    throw new SqsConfigurationError(
+      `Queue name ${JSON.stringify(name)} is invalid: use 1-80 characters from A-Z, a-z, 0-9, '-' and '_' ` +
+        "(FIFO queues, whose names end in .fifo, are not emulated).",
+    );
+  }
+  if (definition.fifo !== undefined && definition.fifo !== false) {
+    throw new SqsConfigurationError(
+      `Queue ${name}: fifo ${JSON.stringify(definition.fifo)} is not supported; the local SQS emulates standard queues only.`,
+    );
+  }
+  if (QUEUE_ARN.exec(arn)?.[1] !== name) {
+    throw new SqsConfigurationError(
+      `Queue ${name}: arn ${JSON.stringify(arn)} is invalid; expected arn:aws:sqs:<region>:<account>:${name} (see localQueueArn).`,
+    );
+  }
+  let urlPath: string;
+  try {
+    urlPath = new URL(url).pathname;
+  } catch {
+    urlPath = "";
+  }
+  if (urlPath !== `/${arn.split(":")[4]}/${name}`) {
+    throw new SqsConfigurationError(
+      `Queue ${name}: url ${JSON.stringify(url)} is invalid; expected <endpoint>/${arn.split(":")[4]}/${name} (see localQueueUrl).`,
+    );
+  }
+  const setting = (prop: string, value: number | undefined, fallback: number, min: number, max: number) => {
+    const resolved = value ?? fallback;
+    if (!Number.isInteger(resolved) || resolved < min || resolved > max) {
+      throw new SqsConfigurationError(
+        `Queue ${name}: ${prop} ${resolved} is invalid; SQS accepts an integer from ${min} to ${max}.`,
+      );
+    }
+    return resolved;
+  };
+  const redrive = definition.redrive;
+  if (redrive !== undefined) {
+    setting("redrive.maxReceiveCount", redrive.maxReceiveCount, 0, 1, 1000);
+    if (redrive.deadLetterTargetArn === arn) {
+      throw new SqsConfigurationError(
+        `Queue ${name}: redrive.deadLetterTargetArn is the queue itself; a queue cannot be its own dead-letter queue.`,
+      );
+    }
+  }
+  return {
+    name,
+    arn,
+    url,
+    visibilityTimeoutSeconds: setting(
+      "visibilityTimeoutSeconds",
+      definition.visibilityTimeoutSeconds,
+      30,
+      0,
+      43_200,
+    ),
+    messageRetentionSeconds: setting(
+      "messageRetentionSeconds",
+      definition.messageRetentionSeconds,
+      345_600,
+      60,
+      1_209_600,
+    ),
+    delaySeconds: setting("delaySeconds", definition.delaySeconds, 0, 0, 900),
+    receiveMessageWaitTimeSeconds: setting(
+      "receiveMessageWaitTimeSeconds",
+      definition.receiveMessageWaitTimeSeconds,
+      0,
+      0,
+      20,
+    ),
+    maximumMessageSize: setting(
+      "maximumMessageSize",
+      definition.maximumMessageSize,
+      MAX_MESSAGE_SIZE_BYTES,
+      1024,
+      MAX_MESSAGE_SIZE_BYTES,
+    ),
+    redrive,
+    kmsMasterKeyId: definition.kmsMasterKeyId,
+    kmsDataKeyReusePeriodSeconds: setting(
+      "kmsDataKeyReusePeriodSeconds",
+      definition.kmsDataKeyReusePeriodSeconds,
+      300,
+      60,
+      86_400,
+    ),
+  };
+}
+
+/**
+ * Takes `lock` for this process, so two pipelines cannot write one journal. A lock left by a
+ * process that no longer exists (killed) is taken over.
+ */
+async function acquireLock(lock: string): Promise<() => Promise<void>> {
+  const release = () => rm(lock, { force: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lock, "wx");
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return release;
+    } catch (error) {
+      if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
+    }
+    const owner = Number.parseInt(await readFile(lock, "utf8").catch(() => ""), 10);
+    if (Number.isInteger(owner) && isRunning(owner)) {
+      throw new SqsJournalError(
+        `The SQS state in ${lock.replace(/[/\\]lock$/, "")} is in use by process ${owner}. Stop that process ` +
+          "or give this one another state directory.",
+        lock,
+      );
+    }
+    await rm(lock, { force: true });
+  }
+  throw new SqsJournalError(
+    `Cannot take the SQS state lock ${lock}: another process keeps creating it.`,
+    lock,
+  );
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return error instanceof Error && "code" in error && error.code === "EPERM";
+  }
+}
