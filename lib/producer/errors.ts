@@ -46,6 +46,17 @@ export class EventTooLargeError extends EventValidationError {
   }
 }
 
+/** A `PublishStream` was iterated a second time; each stream publishes its input once. */
+export class PublishStreamConsumedError extends Error {
+  public override readonly name = "PublishStreamConsumedError";
+
+  constructor() {
+    super(
+      "This PublishStream was already iterated; a stream publishes its input once. Call publishStream again to publish again.",
+    );
+  }
+}
+
 /** A publisher was configured with a setting it cannot work with. */
 export class PublisherConfigurationError extends Error {
   public override readonly name = "PublisherConfigurationError";

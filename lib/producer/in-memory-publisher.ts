@@ -29,6 +29,12 @@ export interface InMemoryPublisherOptions extends Partial<PublisherOptions> {
    * @default - every entry is accepted
    */
   readonly failEntry?: (entry: PutEventsRequestEntry, attempt: number) => SimulatedFailure | undefined;
+  /**
+   * Keep accepted events in `published`. Turn it off to validate and count inputs of any length
+   * in bounded memory (a dry run).
+   * @default true
+   */
+  readonly record?: boolean;
 }
 
 /**
@@ -45,6 +51,7 @@ export class InMemoryPublisher extends BatchingPublisher {
   readonly #published: PublishedEvent[] = [];
   readonly #attempts = new Map<string, number>();
   readonly #failEntry: InMemoryPublisherOptions["failEntry"];
+  readonly #record: boolean;
 
   constructor(options: InMemoryPublisherOptions = {}) {
     super({
@@ -54,6 +61,7 @@ export class InMemoryPublisher extends BatchingPublisher {
       producer: options.producer ?? "test",
     });
     this.#failEntry = options.failEntry;
+    this.#record = options.record ?? true;
   }
 
   /** Every accepted event, in the order the calls were made. */
@@ -80,14 +88,19 @@ export class InMemoryPublisher extends BatchingPublisher {
     entries: readonly PutEventsRequestEntry[],
   ): Promise<readonly PutEventsResultEntry[]> {
     return entries.map((entry) => {
-      const detail = JSON.parse(entry.Detail ?? "{}") as PublishedEvent["detail"];
-      const attempt = (this.#attempts.get(detail.metadata.eventId) ?? 0) + 1;
-      this.#attempts.set(detail.metadata.eventId, attempt);
-      const failure = this.#failEntry?.(entry, attempt);
-      if (failure !== undefined) {
-        return { ErrorCode: failure.errorCode, ErrorMessage: failure.errorMessage };
-      }
       const eventBridgeId = randomUUID();
+      if (this.#failEntry === undefined && !this.#record) return { EventId: eventBridgeId };
+      const detail = JSON.parse(entry.Detail ?? "{}") as PublishedEvent["detail"];
+      if (this.#failEntry !== undefined) {
+        // Attempts are counted per event only when failures are simulated: nothing else needs them.
+        const attempt = (this.#attempts.get(detail.metadata.eventId) ?? 0) + 1;
+        this.#attempts.set(detail.metadata.eventId, attempt);
+        const failure = this.#failEntry(entry, attempt);
+        if (failure !== undefined) {
+          return { ErrorCode: failure.errorCode, ErrorMessage: failure.errorMessage };
+        }
+      }
+      if (!this.#record) return { EventId: eventBridgeId };
       this.#published.push({
         entry,
         source: entry.Source ?? "",

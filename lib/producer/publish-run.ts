@@ -1,6 +1,6 @@
 import { MAX_ENTRIES_PER_CALL } from "./entry-size";
 import type { PreparedEvent } from "./envelope";
-import { PublishError } from "./errors";
+import { PublishError, PublishStreamConsumedError } from "./errors";
 import type { PublishCounts, PublishInput, PublishOutcome, PublishStream, UnpublishedOutcome } from "./types";
 
 /** A prepared event and its position in the input. */
@@ -64,11 +64,7 @@ export class PublishRun implements PublishStream {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<PublishOutcome> {
-    if (this.#started) {
-      throw new Error(
-        "This PublishStream was already iterated; a stream publishes its input once. Call publishStream again to publish again.",
-      );
-    }
+    if (this.#started) throw new PublishStreamConsumedError();
     this.#started = true;
     return this.#run();
   }

@@ -11,6 +11,7 @@ import {
   PublishError,
   PublisherConfigurationError,
   type PublishInput,
+  PublishStreamConsumedError,
   putEventsEntrySize,
 } from "../../lib/producer";
 import { orderIdOf, orderPlaced, orderPlacedRequests, putEventsAnswering } from "./factories";
@@ -351,6 +352,22 @@ describe("EventBridgePublisher", () => {
       // Assess: the window is maxInFlight x 10 x 4 = 80 events past the last consumed one.
       expect(produced - consumed).toBeLessThanOrEqual(81);
       expect(stream.counts.published).toBe(500);
+    });
+
+    it("refuses to be iterated twice, since that would publish twice", async () => {
+      // Prepare
+      eventBridge.on(PutEventsCommand).callsFake(putEventsAnswering());
+      const stream = publisher().publishStream(orderPlacedRequests(1));
+      for await (const _outcome of stream) {
+        // Consume once.
+      }
+
+      // Act
+      const again = () => stream[Symbol.asyncIterator]();
+
+      // Assess
+      expect(again).toThrow(PublishStreamConsumedError);
+      expect(sentCalls()).toHaveLength(1);
     });
 
     it("sends a partly filled batch when an async source pauses", async () => {

@@ -83,4 +83,16 @@ describe("InMemoryPublisher", () => {
     // Assess
     expect(publisher.published).toEqual([]);
   });
+
+  it("only counts, keeping nothing, when record is off", async () => {
+    // Prepare
+    const publisher = new InMemoryPublisher({ record: false });
+
+    // Act
+    const result = await publisher.publishAll(orderPlacedRequests(25));
+
+    // Assess
+    expect(result).toMatchObject({ published: 25, calls: 3 });
+    expect(publisher.published).toEqual([]);
+  });
 });

@@ -73,7 +73,7 @@ export const publishCommand = defineCommand({
     producer: {
       type: "string",
       valueName: "NAME",
-      description: 'metadata.producer of the events (default "eventrail-cli").',
+      description: 'metadata.producer of detail-type lines (default "eventrail-cli"); entries keep theirs.',
     },
     "max-entry-bytes": {
       type: "string",
@@ -102,7 +102,7 @@ export const publishCommand = defineCommand({
     };
     let publisher: EventPublisher;
     if (options["dry-run"]) {
-      publisher = new InMemoryPublisher(settings);
+      publisher = new InMemoryPublisher({ ...settings, record: false });
     } else {
       const client = new EventBridgeClient(
         awsClientConfig({ endpoint: options.endpoint, region: options.region }, io.env),
