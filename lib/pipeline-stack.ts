@@ -4,10 +4,12 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
 import { type EventType, eventTypes } from "./catalog";
+import { AuditTrail, type AuditTrailProps } from "./constructs/audit-trail";
 import { EventBackboneBus } from "./constructs/event-backbone-bus";
 import { EventDeliveryKey } from "./constructs/event-delivery-key";
 import { EventSchemaRegistry } from "./constructs/event-schema-registry";
 import { EventSubscription } from "./constructs/event-subscription";
+import { PipelineAlarms } from "./constructs/pipeline-alarms";
 import { stackOutputs } from "./stack-outputs";
 import { type SubscriptionDefinition, subscriptions } from "./subscriptions";
 
@@ -39,6 +41,16 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly subscriptions?: readonly SubscriptionDefinition[];
   /**
+   * The audit trail's settings (buffering, lifecycle, object lock, Athena limits).
+   * @default - the AuditTrail defaults
+   */
+  readonly audit?: Omit<AuditTrailProps, "eventBus">;
+  /**
+   * An e-mail address subscribed to the alarm topic.
+   * @default - no subscription; subscribe on-call to the topic yourself
+   */
+  readonly alarmEmail?: string;
+  /**
    * Repository root, against which handler entries are resolved.
    * @default - the folder above lib/
    */
@@ -52,6 +64,8 @@ export class PipelineStack extends Stack {
   public readonly deliveryKey: EventDeliveryKey;
   public readonly idempotencyTable: dynamodb.Table;
   public readonly subscriptions: readonly EventSubscription[];
+  public readonly auditTrail: AuditTrail;
+  public readonly alarms: PipelineAlarms;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, props);
@@ -93,6 +107,21 @@ export class PipelineStack extends Stack {
         }),
     );
 
+    this.auditTrail = new AuditTrail(this, "Audit", { ...props.audit, eventBus: this.bus.eventBus });
+    this.alarms = new PipelineAlarms(this, "Alarms", {
+      eventBus: this.bus.eventBus,
+      subscriptions: this.subscriptions.map((s) => ({
+        name: s.subscriptionName,
+        queue: s.queue,
+        deadLetterQueue: s.deadLetterQueue,
+        targetDeadLetterQueue: s.targetDeadLetterQueue,
+        consumer: s.consumer,
+        rule: s.rule,
+      })),
+      auditTrail: this.auditTrail,
+      alarmEmail: props.alarmEmail,
+    });
+
     this.addOutputs();
   }
 
@@ -109,6 +138,28 @@ export class PipelineStack extends Stack {
       this.idempotencyTable.tableName,
       "Consumers' idempotency records",
     );
+    output(
+      stackOutputs.auditBucketName,
+      this.auditTrail.bucket.bucketName,
+      "Where every event lands as JSON",
+    );
+    output(stackOutputs.auditEventsPrefix, this.auditTrail.eventsPrefix, "Key prefix of the audit events");
+    output(
+      stackOutputs.auditDeadLetterQueueUrl,
+      this.auditTrail.targetDeadLetterQueue.queueUrl,
+      "Events the audit rule could not deliver",
+    );
+    output(
+      stackOutputs.athenaWorkGroup,
+      this.auditTrail.queryEngine.workGroupName,
+      "Athena workgroup of the saved queries",
+    );
+    output(
+      stackOutputs.athenaDatabase,
+      this.auditTrail.queryEngine.database.databaseName,
+      "Glue database of the audit table",
+    );
+    output(stackOutputs.alarmTopicArn, this.alarms.topic.topicArn, "Every alarm notifies this topic");
     output(
       stackOutputs.subscriptions,
       Fn.toJsonString(

@@ -9,6 +9,12 @@ export const stackOutputs = {
   archiveArn: "ArchiveArn",
   schemaRegistryName: "SchemaRegistryName",
   idempotencyTableName: "IdempotencyTableName",
+  auditBucketName: "AuditBucketName",
+  auditEventsPrefix: "AuditEventsPrefix",
+  auditDeadLetterQueueUrl: "AuditDeadLetterQueueUrl",
+  athenaWorkGroup: "AthenaWorkGroup",
+  athenaDatabase: "AthenaDatabase",
+  alarmTopicArn: "AlarmTopicArn",
   /** One JSON document describing every subscription's resources (see {@link SubscriptionOutput}). */
   subscriptions: "Subscriptions",
 } as const;

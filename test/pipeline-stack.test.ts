@@ -236,6 +236,47 @@ describe("the synthesized example app", () => {
     });
   });
 
+  it("alarms on every dead-letter queue of the template, queue DLQs and rule-target DLQs alike", () => {
+    const deadLetterQueues = new Set<string>();
+    for (const [, queue] of resourcesOfType("AWS::SQS::Queue")) {
+      const redrive = queue.RedrivePolicy as
+        | { deadLetterTargetArn?: { "Fn::GetAtt": [string, string] } }
+        | undefined;
+      if (redrive?.deadLetterTargetArn) deadLetterQueues.add(redrive.deadLetterTargetArn["Fn::GetAtt"][0]);
+    }
+    for (const [, rule] of resourcesOfType("AWS::Events::Rule")) {
+      for (const target of (rule.Targets as {
+        DeadLetterConfig?: { Arn: { "Fn::GetAtt": [string, string] } };
+      }[]) ?? []) {
+        if (target.DeadLetterConfig) deadLetterQueues.add(target.DeadLetterConfig.Arn["Fn::GetAtt"][0]);
+      }
+    }
+    const alarmed = new Set(
+      resourcesOfType("AWS::CloudWatch::Alarm")
+        .filter(([, alarm]) => alarm.MetricName === "ApproximateNumberOfMessagesVisible")
+        .flatMap(([, alarm]) =>
+          (alarm.Dimensions as { Value: { "Fn::GetAtt": [string, string] } }[]).map(
+            (d) => d.Value["Fn::GetAtt"][0],
+          ),
+        ),
+    );
+
+    expect(deadLetterQueues.size).toBe(2 * subscriptions.length + 1);
+    for (const queue of deadLetterQueues) expect(alarmed, queue).toContain(queue);
+  });
+
+  it("writes every event to the audit trail and sends every alarm to one encrypted topic", () => {
+    synthesized.template.hasResourceProperties("AWS::KinesisFirehose::DeliveryStream", {
+      DeliveryStreamType: "DirectPut",
+    });
+    synthesized.template.resourceCountIs("AWS::SNS::Topic", 1);
+    synthesized.template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+    const topic = synthesized.stack.getLogicalId(synthesized.stack.alarms.topic.node.defaultChild as never);
+    for (const [id, alarm] of resourcesOfType("AWS::CloudWatch::Alarm")) {
+      expect(alarm.AlarmActions, id).toEqual([{ Ref: topic }]);
+    }
+  });
+
   it("keeps idempotency records in a table that expires them", () => {
     synthesized.template.hasResourceProperties("AWS::DynamoDB::Table", {
       KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
