@@ -1,5 +1,6 @@
 import { CliUsageError, type Command, ExitCode } from "./command";
 import { catalogCommand } from "./commands/catalog";
+import { localCommand } from "./commands/local";
 import { publishCommand } from "./commands/publish";
 import { type CliIo, paint, processIo, writeLine } from "./io";
 
@@ -11,7 +12,7 @@ export { processIo } from "./io";
  * Every command, in the order `--help` lists them. Adding a command is one file in `commands/`
  * (`export const xCommand = defineCommand({...})`) and one line here.
  */
-export const commands: readonly Command[] = [catalogCommand, publishCommand];
+export const commands: readonly Command[] = [catalogCommand, publishCommand, localCommand];
 
 /** The text of `eventrail --help`. */
 export function mainHelp(registry: readonly Command[] = commands): string {

@@ -32,7 +32,7 @@ const MAX_REQUEST_BYTES = 12 * 1_048_576;
  */
 export class EdgeServer {
   private readonly server: Server;
-  private readonly routes: ReadonlyMap<string, EdgeRoute>;
+  private readonly routes: Map<string, EdgeRoute>;
 
   constructor(private readonly props: EdgeServerProps) {
     this.routes = new Map(props.routes.map((r) => [r.targetPrefix, r]));
@@ -50,6 +50,14 @@ export class EdgeServer {
       });
     });
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * Adds a service once it is ready. The pipeline listens first, because the endpoint URL is part
+   * of the queue URLs the services are built with.
+   */
+  public mount(route: EdgeRoute): void {
+    this.routes.set(route.targetPrefix, route);
   }
 
   public async close(): Promise<void> {

@@ -191,6 +191,13 @@ export class LocalEventBridge {
     );
   }
 
+  /** Routes an event arriving from another bus's rule target (an event-bus target). */
+  public async routeToBus(event: BusEvent, busArn: string): Promise<void> {
+    const bus = this.busByArn(busArn);
+    await this.archive(bus, event);
+    await this.route(event, bus);
+  }
+
   private async archive(bus: LocalBusDefinition, event: BusEvent): Promise<void> {
     for (const archive of this.archives.values()) {
       const definition = this.model.archives.find((a) => a.name === archive.name);

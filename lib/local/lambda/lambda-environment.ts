@@ -19,10 +19,14 @@ export const LOCAL_CREDENTIALS = {
  *   enabled without a segment it would log "missing context" errors on every call and patch every
  *   HTTP client for nothing. Disabled, it makes no calls and its methods do nothing.
  * - `AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR`: for code that uses the X-Ray SDK directly.
+ * - `AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true`: the functions run on Node 24 in Lambda;
+ *   locally they run on the host's Node, and the SDK's warning about that host would open every
+ *   cold start's log.
  */
 export const LOCAL_OVERRIDES = {
   POWERTOOLS_TRACE_ENABLED: "false",
   AWS_XRAY_CONTEXT_MISSING: "IGNORE_ERROR",
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 } as const;
 
 /** What {@link buildLambdaEnvironment} needs besides the function definition. */

@@ -1,0 +1,348 @@
+import * as path from "node:path";
+import { loadLocalModel } from "./assembly";
+import { AwsServiceError } from "./aws-error";
+import { type LocalDynamoDb, startLocalDynamoDb } from "./dynamodb";
+import { EdgeServer } from "./edge-server";
+import type { BusEvent } from "./events/bus-event";
+import { LocalEventBridge } from "./events/local-event-bridge";
+import { DeliveryError, type StringAttributes, type TargetSinks } from "./events/target-dispatcher";
+import { DeliveryStreamSink, FirehoseRecordError } from "./firehose/delivery-stream-sink";
+import { FunctionRunner } from "./lambda/function-runner";
+import {
+  DEFAULT_MAPPING_CONCURRENCY,
+  type EventSourceQueue,
+  formatBatchInvocationReport,
+  type ReceivedSqsMessage,
+  SqsEventSourcePoller,
+} from "./lambda/sqs-event-source";
+import type { LocalPipelineModel } from "./model";
+import type { LocalQueue, ReceivedMessage } from "./sqs/queue";
+import { QueueStore } from "./sqs/queue-store";
+import { createSqsService } from "./sqs/sqs-service";
+
+/** The port the local pipeline listens on unless told otherwise. */
+export const DEFAULT_LOCAL_PORT = 4010;
+
+/** What the local pipeline logs, by kind, so the CLI can colour and filter it. */
+export type LocalLogKind =
+  | "pipeline"
+  | "event"
+  | "rule"
+  | "delivery"
+  | "dlq"
+  | "invoke"
+  | "function"
+  | "audit"
+  | "error";
+
+/** Options of {@link LocalPipeline.start}. */
+export interface LocalPipelineOptions {
+  /** The synthesized cloud assembly. */
+  readonly cdkOutDir: string;
+  /** Where queues, tables, the archive and the audit files live. */
+  readonly stateDir: string;
+  /** 0 picks a free port. @default 4010 */
+  readonly port?: number;
+  /** Divides visibility timeouts, retry back-offs, batching windows and buffering intervals. @default 1 */
+  readonly timeScale?: number;
+  /** Which stack of the assembly to run. @default - the only one */
+  readonly stackName?: string;
+  /** Receives every log line. @default - nothing is logged */
+  readonly log?: (kind: LocalLogKind, line: string) => void;
+  /** Whether consumers' own log lines are passed to `log`. @default true */
+  readonly functionLogs?: boolean;
+}
+
+/**
+ * The synthesized app on one machine: reads the cloud assembly and runs what it describes behind
+ * one AWS-compatible endpoint: the buses, rules and archive (EventBridge), the queues with their
+ * redrive policies (SQS), the tables (DynamoDB), the Firehose audit stream writing to a local
+ * folder laid out like its bucket, and every Lambda consumer's bundled code fed by its event
+ * source mapping.
+ */
+export class LocalPipeline {
+  private constructor(
+    /** The endpoint clients use, e.g. `http://127.0.0.1:4010`. */
+    public readonly endpoint: string,
+    /** What the pipeline runs, read from the assembly. */
+    public readonly model: LocalPipelineModel,
+    /** The local EventBridge (for tests and the CLI). */
+    public readonly eventBridge: LocalEventBridge,
+    /** The local SQS engine. */
+    public readonly queues: QueueStore,
+    private readonly edge: EdgeServer,
+    private readonly dynamoDb: LocalDynamoDb,
+    private readonly sinks: readonly DeliveryStreamSink[],
+    private readonly runners: readonly FunctionRunner[],
+    private readonly pollers: readonly SqsEventSourcePoller[],
+  ) {}
+
+  /** Starts everything; resolves when the endpoint answers. */
+  public static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
+    const log = options.log ?? (() => {});
+    const timeScale = options.timeScale ?? 1;
+    const edge = new EdgeServer({ routes: [], log: (line) => log("error", line) });
+    const endpoint = await edge.listen(options.port ?? DEFAULT_LOCAL_PORT);
+    const started: { close(): Promise<void> }[] = [edge];
+    try {
+      const model = await loadLocalModel({
+        cdkOutDir: options.cdkOutDir,
+        stackName: options.stackName,
+        endpoint,
+      });
+      const dynamoDb = await startLocalDynamoDb({
+        stateDir: options.stateDir,
+        tables: model.tables,
+        log: (line) => log("pipeline", line),
+      });
+      started.push(dynamoDb);
+      const queues = await QueueStore.open({
+        queues: model.queues.map((q) => ({
+          name: q.name,
+          arn: q.arn,
+          url: q.url,
+          visibilityTimeoutSeconds: q.visibilityTimeoutSeconds,
+          messageRetentionSeconds: q.messageRetentionSeconds,
+          delaySeconds: q.delaySeconds,
+          receiveMessageWaitTimeSeconds: q.receiveMessageWaitTimeSeconds,
+          maximumMessageSizeBytes: q.maximumMessageSize,
+          redrive: q.redrive,
+          fifo: false,
+        })),
+        stateDir: options.stateDir,
+        timeScale,
+        defaultSenderId: model.accountId,
+      });
+      started.push(queues);
+      if (queues.recovery.restoredMessages > 0) {
+        log("pipeline", `restored ${queues.recovery.restoredMessages} messages from ${options.stateDir}`);
+      }
+
+      const sinks = model.deliveryStreams.map(
+        (stream) =>
+          new DeliveryStreamSink({
+            stream,
+            stateDir: options.stateDir,
+            timeScale,
+            log: (line) => log("audit", line),
+          }),
+      );
+      for (const sink of sinks) await sink.open();
+      started.push(...sinks);
+
+      const runners = model.functions.map((definition) => {
+        const mappings = model.eventSourceMappings.filter((m) => m.functionName === definition.name);
+        const concurrency = mappings.reduce(
+          (sum, m) => sum + (m.maxConcurrency ?? DEFAULT_MAPPING_CONCURRENCY),
+          0,
+        );
+        return new FunctionRunner({
+          definition,
+          endpointUrl: endpoint,
+          maxConcurrency: Math.max(1, concurrency),
+          timeScale,
+          onLog: (entry) => {
+            if (options.functionLogs !== false) log("function", `${entry.functionName} | ${entry.message}`);
+          },
+        });
+      });
+      started.push(...runners);
+
+      let eventBridge: LocalEventBridge | undefined;
+      const targetSinks = createTargetSinks({
+        queues,
+        sinks,
+        runners,
+        model,
+        route: (event, busArn) => {
+          if (!eventBridge) throw new Error("the local EventBridge is not ready");
+          return eventBridge.routeToBus(event, busArn);
+        },
+      });
+      eventBridge = new LocalEventBridge({
+        model,
+        stateDir: options.stateDir,
+        sinks: targetSinks,
+        timeScale,
+        log: (line) => log(classify(line), line),
+      });
+      await eventBridge.open();
+      started.push(eventBridge);
+
+      edge.mount({
+        targetPrefix: "AWSEvents",
+        contentType: "application/x-amz-json-1.1",
+        service: eventBridge.service,
+      });
+      edge.mount({
+        targetPrefix: "AmazonSQS",
+        contentType: "application/x-amz-json-1.0",
+        service: createSqsService(queues, { accountId: model.accountId, region: model.region, endpoint }),
+      });
+      edge.mount({
+        targetPrefix: "DynamoDB_20120810",
+        contentType: "application/x-amz-json-1.0",
+        service: dynamoDb.service,
+      });
+
+      const pollers = model.eventSourceMappings
+        .filter((mapping) => mapping.enabled)
+        .map((mapping) => {
+          const runner = runners.find((r) => r.functionName === mapping.functionName);
+          const queue = queues.queueByArn(mapping.queueArn);
+          if (!runner || !queue) {
+            throw new Error(
+              `Event source mapping ${mapping.logicalId} joins ${mapping.queueArn} to ${mapping.functionName}, which the template does not both declare`,
+            );
+          }
+          const poller = new SqsEventSourcePoller({
+            mapping,
+            queue: eventSourceQueue(queue, model.region),
+            invoker: runner,
+            timeScale,
+            onInvocation: (report) => log("invoke", formatBatchInvocationReport(report)),
+            onError: (error) => log("error", error.message),
+          });
+          poller.start();
+          return poller;
+        });
+
+      log(
+        "pipeline",
+        `running ${model.stackName}: ${model.rules.length} rules, ${model.queues.length} queues, ${model.functions.length} functions, ${model.tables.length} tables, ${model.deliveryStreams.length} delivery streams`,
+      );
+      return new LocalPipeline(endpoint, model, eventBridge, queues, edge, dynamoDb, sinks, runners, pollers);
+    } catch (error) {
+      for (const resource of started.reverse()) await resource.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The DynamoDB service behind the edge, for seeding and tests. */
+  public get dynamoDbService(): LocalDynamoDb["service"] {
+    return this.dynamoDb.service;
+  }
+
+  /** Writes buffered audit records out now (tests; the stream's buffering interval does it otherwise). */
+  public async flushAudit(): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => sink.flush()));
+  }
+
+  /**
+   * Stops cleanly: pollers finish their in-flight batches, the audit buffer is written, queues and
+   * tables close. Nothing accepted is lost: queues and the spool are on disk.
+   */
+  public async stop(): Promise<void> {
+    await Promise.all(this.pollers.map((p) => p.stop()));
+    await this.edge.close();
+    await this.eventBridge.close();
+    await Promise.all(this.sinks.map((s) => s.close()));
+    await Promise.all(this.runners.map((r) => r.close()));
+    await this.queues.close();
+    await this.dynamoDb.close();
+  }
+}
+
+function classify(line: string): LocalLogKind {
+  if (line.startsWith("accepted") || line.startsWith("rejected")) return "event";
+  if (line.startsWith("matched")) return "rule";
+  if (line.startsWith("DEAD-LETTERED") || line.startsWith("DROPPED")) return "dlq";
+  return "delivery";
+}
+
+interface SinkWiring {
+  readonly queues: QueueStore;
+  readonly sinks: readonly DeliveryStreamSink[];
+  readonly runners: readonly FunctionRunner[];
+  readonly model: LocalPipelineModel;
+  readonly route: (event: BusEvent, busArn: string) => Promise<void>;
+}
+
+/** Connects rule targets to the local SQS, Firehose, buses and functions, mapping failures as EventBridge sees them. */
+function createTargetSinks(wiring: SinkWiring): TargetSinks {
+  return {
+    async sendToQueue(queueArn: string, body: string, attributes?: StringAttributes): Promise<void> {
+      const queue = wiring.queues.queueByArn(queueArn);
+      if (!queue) throw new DeliveryError("RESOURCE_NOT_FOUND", `Queue ${queueArn} does not exist.`, false);
+      try {
+        await queue.send({ body, messageAttributes: attributes });
+      } catch (error) {
+        if (error instanceof AwsServiceError && error.statusCode < 500) {
+          throw new DeliveryError("SQS_ERROR", `${error.code}: ${error.message}`, false, { cause: error });
+        }
+        throw new DeliveryError("SQS_ERROR", error instanceof Error ? error.message : String(error), true, {
+          cause: error,
+        });
+      }
+    },
+    async putToDeliveryStream(streamArn: string, record: string): Promise<void> {
+      const sink = wiring.sinks.find((s) => s.stream.arn === streamArn);
+      if (!sink)
+        throw new DeliveryError("RESOURCE_NOT_FOUND", `Delivery stream ${streamArn} does not exist.`, false);
+      try {
+        await sink.put(record);
+      } catch (error) {
+        if (error instanceof FirehoseRecordError)
+          throw new DeliveryError("FIREHOSE_ERROR", error.message, false);
+        throw error;
+      }
+    },
+    putToBus: (busArn, event) => wiring.route(event, busArn),
+    async invokeFunction(functionArn: string, payload: string): Promise<void> {
+      const definition = wiring.model.functions.find(
+        (f) => f.arn === functionArn || `${f.arn}:$LATEST` === functionArn,
+      );
+      const runner = wiring.runners.find((r) => r.functionName === definition?.name);
+      if (!runner)
+        throw new DeliveryError("RESOURCE_NOT_FOUND", `Function ${functionArn} does not exist.`, false);
+      // EventBridge invokes Lambda asynchronously: delivery succeeds once the invocation is accepted.
+      void runner.invoke(JSON.parse(payload));
+    },
+  };
+}
+
+/** Lambda's view of a queue: receives become Lambda SQS records. */
+function eventSourceQueue(queue: LocalQueue, region: string): EventSourceQueue {
+  const toRecord = (message: ReceivedMessage): ReceivedSqsMessage => ({
+    messageId: message.messageId,
+    receiptHandle: message.receiptHandle,
+    body: message.body,
+    attributes: message.attributes,
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.messageAttributes).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType,
+          stringValue: value.StringValue,
+          binaryValue: value.BinaryValue,
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      ]),
+    ),
+    md5OfBody: message.md5OfBody,
+    md5OfMessageAttributes: message.md5OfMessageAttributes,
+    eventSource: "aws:sqs",
+    eventSourceARN: queue.settings.arn,
+    awsRegion: region,
+  });
+  return {
+    arn: queue.settings.arn,
+    async receive(max, waitMs, signal) {
+      const messages = await queue.receive({
+        maxMessages: Math.min(10, max),
+        waitTimeSeconds: Math.min(20, Math.max(0, Math.ceil(waitMs / 1000))),
+        signal,
+      });
+      return messages.map(toRecord);
+    },
+    async delete(receiptHandles) {
+      for (const handle of receiptHandles) await queue.delete(handle);
+    },
+  };
+}
+
+/** The state directory's default, relative to the project. */
+export function defaultStateDir(projectRoot: string): string {
+  return path.join(projectRoot, ".eventrail");
+}
