@@ -1,0 +1,132 @@
+import { type AwsJsonService, AwsServiceError } from "../aws-error";
+import { type KeySchemas, keyOf } from "./key-schemas";
+import type { TableLocks } from "./table-locks";
+import { describeTimeToLive, type TimeToLiveSettings, updateTimeToLive } from "./time-to-live";
+import { transactGetItems } from "./transact-get-items";
+import { transactWriteItems } from "./transact-write-items";
+import {
+  type DynamoDbCall,
+  isJsonObject,
+  type JsonObject,
+  readItem,
+  requestItemTables,
+  tableNameOf,
+  type WireItem,
+  wantsOldItemOnConditionFailure,
+} from "./wire";
+
+/** What the local DynamoDB service is made of. */
+export interface DynamoDbServiceProps {
+  /** The store every operation ends in (dynalite). */
+  readonly call: DynamoDbCall;
+  readonly locks: TableLocks;
+  readonly keySchemas: KeySchemas;
+  readonly timeToLive: TimeToLiveSettings;
+  /** Receives a line when something goes wrong that the caller cannot see. */
+  readonly log?: (line: string) => void;
+}
+
+/** Single-item writes, which may ask for the old item when their condition fails. */
+const CONDITIONAL_WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem"]);
+/** Reads of one table. */
+const TABLE_READS = new Set(["GetItem", "Query", "Scan"]);
+
+/**
+ * The DynamoDB JSON 1.0 service behind the edge (`X-Amz-Target: DynamoDB_20120810.<Operation>`).
+ * Every operation goes to dynalite, with these additions:
+ * - TransactWriteItems and TransactGetItems, which dynalite lacks, are emulated (see
+ *   {@link transactWriteItems}, {@link transactGetItems});
+ * - UpdateTimeToLive and DescribeTimeToLive keep a setting per table (dynalite has no TTL);
+ * - `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem, UpdateItem and DeleteItem, which
+ *   dynalite ignores, adds the existing item to `ConditionalCheckFailedException` as `Item`;
+ * - item reads and writes take the table locks, so that they never interleave with a transaction.
+ */
+export function createDynamoDbService(props: DynamoDbServiceProps): AwsJsonService {
+  const { call, locks, keySchemas, timeToLive } = props;
+  const oneTable = (input: Readonly<JsonObject>): string[] => {
+    const tableName = tableNameOf(input);
+    return tableName === undefined ? [] : [tableName];
+  };
+
+  return async (operation, input) => {
+    if (CONDITIONAL_WRITES.has(operation)) {
+      return locks.withExclusive(oneTable(input), () => conditionalWrite(operation, input, call, keySchemas));
+    }
+    if (TABLE_READS.has(operation)) return locks.withShared(oneTable(input), () => call(operation, input));
+    switch (operation) {
+      case "BatchWriteItem":
+        return locks.withExclusive(requestItemTables(input), () => call(operation, input));
+      case "BatchGetItem":
+        return locks.withShared(requestItemTables(input), () => call(operation, input));
+      case "TransactWriteItems":
+        return transactWriteItems(input, props);
+      case "TransactGetItems":
+        return transactGetItems(input, props);
+      case "UpdateTimeToLive":
+        return updateTimeToLive(input, { call, settings: timeToLive });
+      case "DescribeTimeToLive":
+        return describeTimeToLive(input, { call, settings: timeToLive });
+      case "DeleteTable": {
+        const output = await call(operation, input);
+        const tableName = tableNameOf(input);
+        if (tableName !== undefined) {
+          // A table created again under this name starts without TTL, and may have another key.
+          keySchemas.forget(tableName);
+          await timeToLive.disable(tableName);
+        }
+        return output;
+      }
+      default:
+        return call(operation, input);
+    }
+  };
+}
+
+/**
+ * PutItem, UpdateItem or DeleteItem, run under the table's exclusive lock so that, when its
+ * condition fails, the item read for `ALL_OLD` is the one the condition was evaluated against.
+ */
+async function conditionalWrite(
+  operation: string,
+  input: Readonly<JsonObject>,
+  call: DynamoDbCall,
+  keySchemas: KeySchemas,
+): Promise<JsonObject> {
+  const wantsOldItem = wantsOldItemOnConditionFailure(
+    input.ReturnValuesOnConditionCheckFailure,
+    "returnValuesOnConditionCheckFailure",
+  );
+  try {
+    return await call(operation, input);
+  } catch (error) {
+    const tableName = tableNameOf(input);
+    if (
+      !wantsOldItem ||
+      tableName === undefined ||
+      !(error instanceof AwsServiceError) ||
+      error.code !== "ConditionalCheckFailedException"
+    ) {
+      throw error;
+    }
+    const key = await keyOfWrite(operation, input, tableName, keySchemas);
+    const item = key === undefined ? undefined : await readItem(call, tableName, key);
+    if (item === undefined) throw error;
+    throw new AwsServiceError(error.code, error.message, error.statusCode, undefined, {
+      ...error.details,
+      Item: item,
+    });
+  }
+}
+
+/** The key of the item a single-item write touches: its `Key`, or for PutItem the key of its `Item`. */
+async function keyOfWrite(
+  operation: string,
+  input: Readonly<JsonObject>,
+  tableName: string,
+  keySchemas: KeySchemas,
+): Promise<WireItem | undefined> {
+  if (operation !== "PutItem") return isJsonObject(input.Key) ? input.Key : undefined;
+  return isJsonObject(input.Item)
+    ? keyOf(input.Item, await keySchemas.keyAttributesOf(tableName))
+    : undefined;
+}
