@@ -140,7 +140,8 @@ export class LocalPipeline {
           definition,
           endpointUrl: endpoint,
           maxConcurrency: Math.max(1, concurrency),
-          timeScale,
+          // Function timeouts stay real: a cold start takes the same wall time at any time scale.
+          timeScale: 1,
           onLog: (entry) => {
             if (options.functionLogs !== false) log("function", `${entry.functionName} | ${entry.message}`);
           },

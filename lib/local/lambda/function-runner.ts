@@ -8,6 +8,8 @@ import type { CapturedLogLine, RuntimeErrorPayload, SandboxSettings, WorkerMessa
 
 /** The worker script: plain JavaScript so it runs without a TypeScript loader (see its header). */
 const WORKER_URL = new URL("./lambda-worker.mjs", import.meta.url);
+/** The AWS SDK the Lambda runtime provides is, locally, eventrail's own installation of it. */
+const RUNTIME_MODULES_PARENT_URL = new URL("../../../package.json", import.meta.url).href;
 
 /** Lambda's limit on a function's initialization (the INIT phase). */
 const LAMBDA_INIT_TIMEOUT_MS = 10_000;
@@ -530,6 +532,7 @@ export class FunctionRunner implements LambdaInvoker {
       taskRoot: this.definition.assetDir,
       handler: this.definition.handler,
       enableSourceMaps: (this.definition.environment.NODE_OPTIONS ?? "").includes("--enable-source-maps"),
+      runtimeModulesParentUrl: RUNTIME_MODULES_PARENT_URL,
     };
     const env = buildLambdaEnvironment({
       definition: this.definition,

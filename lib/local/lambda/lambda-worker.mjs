@@ -11,6 +11,7 @@
  * The file is type-checked through JSDoc (`// @ts-check`) against the protocol types.
  */
 import { existsSync } from "node:fs";
+import { register } from "node:module";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
@@ -32,6 +33,11 @@ if (parentPort === null) {
 }
 const port = parentPort;
 const settings = /** @type {SandboxSettings} */ (workerData);
+if (settings.runtimeModulesParentUrl !== undefined) {
+  register("./runtime-modules-hook.mjs", import.meta.url, {
+    data: { parentUrl: settings.runtimeModulesParentUrl },
+  });
+}
 
 /** @param {WorkerMessage} message */
 function post(message) {

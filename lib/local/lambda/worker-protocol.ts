@@ -21,6 +21,11 @@ export interface SandboxSettings {
    * `NODE_OPTIONS`, so the worker turns source maps on itself.
    */
   readonly enableSourceMaps: boolean;
+  /**
+   * A file URL inside the installation whose `node_modules` stand in for the Lambda runtime's copy
+   * of the AWS SDK (bundles leave `@aws-sdk/*` external). @default - nothing stands in
+   */
+  readonly runtimeModulesParentUrl?: string;
 }
 
 /** An error as the Lambda Node.js runtime reports it. */
