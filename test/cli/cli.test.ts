@@ -31,7 +31,7 @@ describe("eventrail (the dispatcher)", () => {
     // Assess
     expect(code).toBe(ExitCode.usage);
     expect(io.err()).toBe(
-      'eventrail: error: Unknown command "pubish"; expected one of: catalog, publish. Run "eventrail --help".\n',
+      `eventrail: error: Unknown command "pubish"; expected one of: ${commands.map((c) => c.name).join(", ")}. Run "eventrail --help".\n`,
     );
   });
 
