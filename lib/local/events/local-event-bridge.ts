@@ -148,6 +148,8 @@ export class LocalEventBridge {
         `1 validation error detected: Value '[PutEventsRequestEntry]' at 'entries' failed to satisfy constraint: Member must have length ${entries.length === 0 ? "greater than or equal to 1" : "less than or equal to 10"}`,
       );
     }
+    // Every bus is resolved first: an unknown one fails the request before any entry is routed.
+    for (const entry of entries) this.resolveBus(entry.EventBusName);
     const results = await Promise.all(
       entries.map(async (entry) => {
         const bus = this.resolveBus(entry.EventBusName);
