@@ -17,7 +17,7 @@ for key, meta in list(pk.items()):
             continue
         m = re.search(r"(android|darwin|linux|win32|freebsd|openbsd|sunos|aix|netbsd)-(arm64|x64|ia32|arm|ppc64|s390x|riscv64|loong64)(-(musl|gnu|msvc))?$", dep)
         if not m:
-            print("cannot infer platform of", dep); continue
+            print("left alone (not a platform build):", dep); continue
         entry = {"version": ver, "cpu": [m.group(2)], "os": [m.group(1)], "optional": True}
         if meta.get("dev"): entry["dev"] = True
         if m.group(4) in ("musl", "gnu"): entry["libc"] = ["musl" if m.group(4) == "musl" else "glibc"]
