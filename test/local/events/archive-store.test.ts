@@ -4,20 +4,10 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ArchiveStore } from "../../../lib/local/events/archive-store";
 import type { BusEvent } from "../../../lib/local/events/bus-event";
+import { busEvent } from "./support/bus-event";
 
 function event(id: string, time: string, extra: Partial<BusEvent> = {}): BusEvent {
-  return {
-    version: "0",
-    id,
-    "detail-type": "OrderPlaced",
-    source: "eventrail.orders",
-    account: "000000000000",
-    time,
-    region: "us-east-1",
-    resources: [],
-    detail: {},
-    ...extra,
-  };
+  return busEvent({ id, time, ...extra });
 }
 
 async function store(

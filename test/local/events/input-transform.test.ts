@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { BusEvent } from "../../../lib/local/events/bus-event";
 import { InputTransformError, readJsonPath, targetInput } from "../../../lib/local/events/input-transform";
 import type { LocalRuleTarget } from "../../../lib/local/model";
+import { busEvent } from "./support/bus-event";
 
-const event: BusEvent = {
-  version: "0",
-  id: "e-1",
-  "detail-type": "OrderPlaced",
-  source: "eventrail.orders",
-  account: "000000000000",
-  time: "2026-11-23T10:00:00Z",
-  region: "us-east-1",
-  resources: [],
+const event = busEvent({
   detail: { data: { orderId: "ORD-1", items: [{ sku: "ABC", quantity: 2 }] }, "odd-key": true },
-};
+});
 
 function target(overrides: Partial<LocalRuleTarget> = {}): LocalRuleTarget {
   return {

@@ -1,5 +1,4 @@
 import { describe, expect, it, vi } from "vitest";
-import type { BusEvent } from "../../../lib/local/events/bus-event";
 import {
   DeliveryError,
   type DeliveryReport,
@@ -8,21 +7,12 @@ import {
   type TargetSinks,
 } from "../../../lib/local/events/target-dispatcher";
 import type { LocalRuleDefinition } from "../../../lib/local/model";
+import { busEvent } from "./support/bus-event";
 
 const QUEUE = "arn:aws:sqs:us-east-1:000000000000:orders";
 const DLQ = "arn:aws:sqs:us-east-1:000000000000:orders-target-dlq";
 
-const event: BusEvent = {
-  version: "0",
-  id: "e-1",
-  "detail-type": "OrderPlaced",
-  source: "eventrail.orders",
-  account: "000000000000",
-  time: "2026-11-23T10:00:00Z",
-  region: "us-east-1",
-  resources: [],
-  detail: { data: { orderId: "ORD-1" } },
-};
+const event = busEvent();
 
 function rule(maximumRetryAttempts: number, { withDeadLetterQueue = true } = {}): LocalRuleDefinition {
   const deadLetterArn = withDeadLetterQueue ? DLQ : undefined;
