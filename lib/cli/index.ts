@@ -1,7 +1,10 @@
 import { CliUsageError, type Command, ExitCode } from "./command";
 import { catalogCommand } from "./commands/catalog";
+import { dlqCommand } from "./commands/dlq";
 import { localCommand } from "./commands/local";
 import { publishCommand } from "./commands/publish";
+import { replayCommand } from "./commands/replay";
+import { statusCommand } from "./commands/status";
 import { type CliIo, paint, processIo, writeLine } from "./io";
 
 export * from "./command";
@@ -12,7 +15,14 @@ export { processIo } from "./io";
  * Every command, in the order `--help` lists them. Adding a command is one file in `commands/`
  * (`export const xCommand = defineCommand({...})`) and one line here.
  */
-export const commands: readonly Command[] = [catalogCommand, publishCommand, localCommand];
+export const commands: readonly Command[] = [
+  catalogCommand,
+  publishCommand,
+  localCommand,
+  statusCommand,
+  replayCommand,
+  dlqCommand,
+];
 
 /** The text of `eventrail --help`. */
 export function mainHelp(registry: readonly Command[] = commands): string {

@@ -1,0 +1,307 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { catalog, type DataOf } from "../../lib/catalog";
+import { ExitCode, runCli } from "../../lib/cli";
+import { seedExampleState } from "../../lib/local/example-seed";
+import { LocalPipeline } from "../../lib/local/local-pipeline";
+import type { DeadLetterQueueSummary, PeekedMessage, RedriveResult } from "../../lib/ops/dlq";
+import type { ReplayDryRun, ReplayStatus, StartedReplay } from "../../lib/ops/replay";
+import type { PipelineStatus } from "../../lib/ops/status";
+import { toPutEventsEntry } from "../../lib/producer";
+import { type SubscriptionOutput, stackOutputs } from "../../lib/stack-outputs";
+import { fakeIo } from "../cli/fake-io";
+import { synthesizeApp } from "../support/example-app";
+
+/**
+ * The operations commands (status, dlq, replay) run through the CLI against the local pipeline
+ * running the example app's synthesized assembly: the real consumers, queues, archive and audit
+ * files. Events go in through the AWS SDK, as a producer's would.
+ */
+
+const TIME_SCALE = 200;
+const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+
+let pipeline: LocalPipeline;
+let target: string[];
+let functionLogs: string[];
+let subscriptions: Map<string, SubscriptionOutput>;
+let clients: { eventBridge: EventBridgeClient; sqs: SQSClient; dynamoDb: DynamoDBClient };
+
+/** Runs `eventrail <args>` on the local pipeline; resolves with the exit code and what it printed. */
+async function eventrail(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = fakeIo();
+  const code = await runCli([...args, ...target], io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+/** `eventrail <args> --json`, parsed; fails the test on a non-zero exit. */
+async function eventrailJson<T>(...args: string[]): Promise<T> {
+  const { code, out, err } = await eventrail(...args, "--json");
+  expect(err).toBe("");
+  expect(code).toBe(ExitCode.ok);
+  return JSON.parse(out) as T;
+}
+
+async function dlqDepth(name: string): Promise<number> {
+  const { deadLetterQueues } = await eventrailJson<{ deadLetterQueues: DeadLetterQueueSummary[] }>(
+    "dlq",
+    "list",
+    "--no-age",
+  );
+  return deadLetterQueues.find((q) => q.name === name)?.depth ?? -1;
+}
+
+function orderData(orderId: string, sku = "ABC", quantity = 1): DataOf<"OrderPlaced"> {
+  return {
+    ...catalog.OrderPlaced.example,
+    orderId,
+    items: [{ sku, quantity }],
+    placedAt: new Date().toISOString(),
+  };
+}
+
+function subscription(name: string): SubscriptionOutput {
+  const found = subscriptions.get(name);
+  if (!found) throw new Error(`no subscription ${name} in the stack outputs`);
+  return found;
+}
+
+beforeAll(async () => {
+  const { outdir } = synthesizeApp();
+  const stateDir = await mkdtemp(path.join(tmpdir(), "eventrail-ops-e2e-"));
+  functionLogs = [];
+  pipeline = await LocalPipeline.start({
+    cdkOutDir: outdir,
+    stateDir,
+    port: 0,
+    timeScale: TIME_SCALE,
+    log: (kind, line) => {
+      if (kind === "function") functionLogs.push(line);
+    },
+  });
+  await seedExampleState(pipeline);
+  target = ["--local", "--endpoint", pipeline.endpoint, "--cdk-out", outdir, "--state-dir", stateDir];
+  const raw = pipeline.model.outputs[stackOutputs.subscriptions] ?? "[]";
+  subscriptions = new Map((JSON.parse(raw) as SubscriptionOutput[]).map((s) => [s.name, s]));
+  const config = { endpoint: pipeline.endpoint, region: "us-east-1", credentials };
+  clients = {
+    eventBridge: new EventBridgeClient(config),
+    sqs: new SQSClient(config),
+    dynamoDb: new DynamoDBClient(config),
+  };
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+describe("eventrail status, dlq and replay on the local pipeline", () => {
+  it("shows the stack read from the local assembly: bus, archive and every subscription", async () => {
+    // Act
+    const status = await eventrailJson<PipelineStatus>("status");
+
+    // Assess
+    expect(status.bus.name).toBe("eventrail");
+    expect(status.archive.state).toBe("ENABLED");
+    expect(status.subscriptions.map((s) => [s.name, s.ruleState])).toEqual([
+      ["inventory", "ENABLED"],
+      ["payments", "ENABLED"],
+      ["analytics", "ENABLED"],
+    ]);
+  });
+
+  it("peeks at a poisoned event in the inventory DLQ, redrives it to the source queue, where it fails again", async () => {
+    // Prepare: an OrderPlaced whose data breaks the catalog schema, published raw past the publisher.
+    const entry = toPutEventsEntry(
+      { detailType: "OrderPlaced", data: orderData("ORD-OPS-POISON") },
+      { eventBusName: "eventrail", producer: "ops-e2e" },
+    );
+    const detail = JSON.parse(entry.Detail as string);
+    detail.data.items = "not a list";
+    const eventId = detail.metadata.eventId as string;
+    await clients.eventBridge.send(
+      new PutEventsCommand({ Entries: [{ ...entry, Detail: JSON.stringify(detail) }] }),
+    );
+    await vi.waitFor(async () => expect(await dlqDepth("inventory")).toBe(1), {
+      timeout: 40_000,
+      interval: 250,
+    });
+
+    // Act
+    const peeked = await eventrailJson<{ messages: PeekedMessage[] }>("dlq", "peek", "inventory");
+    const status = await eventrailJson<PipelineStatus>("status");
+    const redriven = await eventrailJson<RedriveResult>("dlq", "redrive", "inventory");
+    const depthAfterRedrive = await dlqDepth("inventory");
+
+    // Assess
+    expect(peeked.messages).toHaveLength(1);
+    expect(peeked.messages[0]).toMatchObject({ eventId, detailType: "OrderPlaced" });
+    expect(peeked.messages[0]?.receiveCount).toBeGreaterThanOrEqual(5);
+    expect(peeked.messages[0]?.eventBridgeId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(status.subscriptions.find((s) => s.name === "inventory")?.deadLetterDepth).toBe(1);
+    expect(redriven).toMatchObject({ method: "move-task", moved: 1, task: { status: "COMPLETED" } });
+    expect(depthAfterRedrive).toBe(0);
+    // Still poisoned: the consumer rejects it maxReceiveCount times more, and the queue dead-letters it again.
+    await vi.waitFor(async () => expect(await dlqDepth("inventory")).toBe(1), {
+      timeout: 40_000,
+      interval: 250,
+    });
+    const again = await eventrailJson<{ messages: PeekedMessage[] }>("dlq", "peek", "inventory");
+    expect(again.messages[0]?.eventId).toBe(eventId);
+  });
+
+  it("redrives a rule-target DLQ's event to the subscription's queue, where the consumer processes it", async () => {
+    // Prepare: the event EventBridge could not deliver, as it writes it to the rule's target DLQ.
+    const entry = toPutEventsEntry(
+      { detailType: "OrderPlaced", data: orderData("ORD-OPS-TARGET", "ABC", 1) },
+      { eventBusName: "eventrail", producer: "ops-e2e" },
+    );
+    const event = {
+      version: "0",
+      id: "7f8c1a52-0000-4000-8000-000000000001",
+      "detail-type": entry.DetailType,
+      source: entry.Source,
+      account: pipeline.model.accountId,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      region: pipeline.model.region,
+      resources: [],
+      detail: JSON.parse(entry.Detail as string),
+    };
+    const attribute = (value: string) => ({ DataType: "String", StringValue: value });
+    await clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: subscription("inventory").targetDeadLetterQueueUrl,
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: {
+          ERROR_CODE: attribute("SQS_ERROR"),
+          ERROR_MESSAGE: attribute("KMS.DisabledException: the key is disabled"),
+          RULE_ARN: attribute(pipeline.model.rules[0]?.arn ?? ""),
+          TARGET_ARN: attribute(subscription("inventory").queueArn),
+          RETRY_ATTEMPTS: attribute("185"),
+          EXHAUSTED_RETRY_CONDITION: attribute("MaximumRetryAttempts"),
+        },
+      }),
+    );
+
+    // Act
+    const peek = await eventrail("dlq", "peek", "inventory/target");
+    const redriven = await eventrailJson<RedriveResult>("dlq", "redrive", "inventory/target");
+
+    // Assess
+    expect(peek.code).toBe(ExitCode.ok);
+    expect(peek.out).toContain(`eventId ${event.detail.metadata.eventId}  EventBridge id ${event.id}`);
+    expect(peek.out).toContain(
+      "SQS_ERROR after 185 retries (MaximumRetryAttempts): KMS.DisabledException: the key is disabled",
+    );
+    expect(redriven).toMatchObject({ method: "copy", moved: 1, failed: [] });
+    expect(await dlqDepth("inventory/target")).toBe(0);
+    const inventoryTable = subscription("inventory").stateTableName as string;
+    await vi.waitFor(
+      async () => {
+        const reservation = await clients.dynamoDb.send(
+          new GetItemCommand({
+            TableName: inventoryTable,
+            Key: { pk: { S: "ORDER#ORD-OPS-TARGET" }, sk: { S: "RESERVATION" } },
+            ConsistentRead: true,
+          }),
+        );
+        expect(reservation.Item).toBeDefined();
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+  });
+
+  it("counts a window's events from the audit files in a dry run: every archived event", async () => {
+    // Act: follow-up events may still be on their way; the count catches up with the archive.
+    let dryRun: ReplayDryRun | undefined;
+    let archived: number | undefined;
+    await vi.waitFor(
+      async () => {
+        await pipeline.flushAudit();
+        archived = (await eventrailJson<PipelineStatus>("status")).archive.eventCount;
+        dryRun = await eventrailJson<ReplayDryRun>(
+          "replay",
+          "--from",
+          "1h",
+          "--to",
+          "now",
+          "--force",
+          "--dry-run",
+        );
+        expect(dryRun.events).toBe(archived);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+
+    // Assess
+    expect(archived).toBeGreaterThanOrEqual(2);
+    expect(dryRun?.countedWith).toMatch(/^local audit files under /);
+  });
+
+  it("replays a window to one subscription only, watching it to the end", async () => {
+    // Prepare
+    const logsBefore = functionLogs.length;
+
+    // Act
+    const replay = await eventrailJson<{ replay: StartedReplay; final: ReplayStatus }>(
+      "replay",
+      "--from",
+      "1h",
+      "--to",
+      "now",
+      "--force",
+      "--subscription",
+      "analytics",
+      "--name",
+      "ops-e2e-analytics",
+    );
+    const listed = await eventrailJson<{ replays: ReplayStatus[] }>("replay", "list");
+
+    // Assess
+    expect(replay.final.state).toBe("COMPLETED");
+    expect(replay.replay.filterArns).toHaveLength(1);
+    expect(listed.replays.map((r) => [r.name, r.state])).toContainEqual(["ops-e2e-analytics", "COMPLETED"]);
+    await vi.waitFor(
+      () =>
+        expect(functionLogs.slice(logsBefore).some((l) => l.includes("Processing an event replayed"))).toBe(
+          true,
+        ),
+      { timeout: 20_000, interval: 100 },
+    );
+    const replayedBy = functionLogs
+      .slice(logsBefore)
+      .filter((l) => l.includes("Processing an event replayed"));
+    expect(replayedBy.every((l) => l.includes("analytics"))).toBe(true);
+  });
+
+  it("refuses to cancel a replay that has ended, in one line with exit code 1", async () => {
+    const { code, err } = await eventrail("replay", "cancel", "ops-e2e-analytics");
+    expect(code).toBe(ExitCode.failure);
+    expect(err).toMatch(
+      /^eventrail replay: error: Replay "ops-e2e-analytics" cannot be cancelled: it is no longer running/,
+    );
+  });
+
+  it("says how to start the local pipeline when nothing answers on the endpoint", async () => {
+    // Prepare
+    const io = fakeIo();
+    const cdkOut = target[target.indexOf("--cdk-out") + 1] as string;
+
+    // Act
+    const code = await runCli(
+      ["status", "--local", "--endpoint", "http://127.0.0.1:9", "--cdk-out", cdkOut],
+      io,
+    );
+
+    // Assess
+    expect(code).toBe(ExitCode.usage);
+    expect(io.err()).toBe(
+      'eventrail status: error: Nothing answers on http://127.0.0.1:9: start the local pipeline with "npx eventrail local", or pass --endpoint URL where it runs.\n',
+    );
+  });
+});
