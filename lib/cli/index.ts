@@ -1,9 +1,11 @@
 import { CliUsageError, type Command, ExitCode } from "./command";
+import { auditCommand } from "./commands/audit";
 import { catalogCommand } from "./commands/catalog";
 import { dlqCommand } from "./commands/dlq";
 import { localCommand } from "./commands/local";
 import { publishCommand } from "./commands/publish";
 import { replayCommand } from "./commands/replay";
+import { schemasCommand } from "./commands/schemas";
 import { statusCommand } from "./commands/status";
 import { type CliIo, paint, processIo, writeLine } from "./io";
 
@@ -22,6 +24,8 @@ export const commands: readonly Command[] = [
   statusCommand,
   replayCommand,
   dlqCommand,
+  auditCommand,
+  schemasCommand,
 ];
 
 /** The text of `eventrail --help`. */
