@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DEFAULT_LOCAL_ENDPOINT, LocalModelError, loadLocalModel } from "../local/assembly";
 import { defaultStateDir } from "../local/local-pipeline";
+import type { LocalPipelineModel } from "../local/model";
 import {
   DEFAULT_STACK_NAME,
   describeStackResources,
@@ -45,6 +46,11 @@ export const opsTargetOptions = {
     description: "With --local: the cloud assembly the local pipeline runs (default cdk.out/).",
   },
 } as const satisfies OptionSpecs;
+
+/** The pipeline cannot be reached as the options say: no credentials for AWS. */
+export class OpsTargetError extends Error {
+  public override readonly name = "OpsTargetError";
+}
 
 /** The parsed values of {@link opsTargetOptions} (a command's values include them). */
 export type OpsTargetOptionValues = OptionValues<typeof opsTargetOptions>;
@@ -93,6 +99,7 @@ export interface ResolveOpsTargetContext {
  * @throws CliUsageError for options that contradict each other, a missing region or a local
  *   pipeline that does not answer
  * @throws StackResourcesError when the stack or its outputs cannot be read
+ * @throws OpsTargetError when no AWS credentials can be found
  */
 export async function resolveOpsTarget(
   options: OpsTargetOptionValues,
@@ -116,13 +123,13 @@ export async function resolveOpsTarget(
   }
   const endpoint = (options.endpoint ?? DEFAULT_LOCAL_ENDPOINT).replace(/\/+$/, "");
   const cdkOutDir = path.resolve(cwd, options["cdk-out"] ?? "cdk.out");
-  let model: Awaited<ReturnType<typeof loadLocalModel>>;
+  let model: LocalPipelineModel;
   try {
     model = await loadLocalModel({ cdkOutDir, endpoint, stackName: options.stack });
   } catch (error) {
     if (error instanceof LocalModelError) {
       throw new CliUsageError(
-        `The local pipeline's assembly in ${cdkOutDir} cannot be read (${error.message}); run "npx eventrail local" (which synthesizes it) or pass --cdk-out DIR.`,
+        `The local pipeline's assembly in ${cdkOutDir} cannot be read (${error.message.split("\n")[0]}); run "npx eventrail local" (which synthesizes it) or pass --cdk-out DIR.`,
         { cause: error },
       );
     }
@@ -165,7 +172,15 @@ async function resolveAwsTarget(options: OpsTargetOptionValues, env: NodeJS.Proc
   try {
     const region = await requireRegion(cloudFormation);
     const stackName = options.stack ?? DEFAULT_STACK_NAME;
-    const resources = await describeStackResources(cloudFormation, stackName);
+    const resources = await describeStackResources(cloudFormation, stackName).catch((error: unknown) => {
+      if (error instanceof Error && error.name === "CredentialsProviderError") {
+        throw new OpsTargetError(
+          `No AWS credentials found (${error.message.split("\n")[0]}); pass --profile NAME, set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run "aws sso login".`,
+          { cause: error },
+        );
+      }
+      throw error;
+    });
     return {
       kind: "aws",
       clientConfig: { ...clientConfig, region },

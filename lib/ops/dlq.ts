@@ -356,7 +356,7 @@ async function moveWithTask(
     ).TaskHandle;
   } catch (error) {
     throw new DeadLetterQueueError(
-      `SQS refused to start a message move task from ${ref.name} (${(error as Error).message}); if a task is already running, wait for it (eventrail dlq list) or pass --max N to copy instead.`,
+      `SQS refused to start a message move task from ${ref.name} (${firstLine(error)}); if a task is already running, wait for it (eventrail dlq list), or pass --max N to copy the messages instead.`,
       { cause: error },
     );
   }
@@ -491,7 +491,7 @@ async function sendToQueue(
         failed.set(id, `${bad.Code ?? "Error"}: ${bad.Message ?? "SendMessageBatch refused it"}`);
     }
   } catch (error) {
-    for (const id of byEntryId.values()) failed.set(id, (error as Error).message);
+    for (const id of byEntryId.values()) failed.set(id, firstLine(error));
   }
   return { sent, failed };
 }
@@ -529,7 +529,7 @@ async function putToDeliveryStreams(
         else failed.set(id, `${response.ErrorCode}: ${response.ErrorMessage ?? "PutRecordBatch refused it"}`);
       });
     } catch (error) {
-      for (const m of batch) failed.set(m.MessageId as string, (error as Error).message);
+      for (const m of batch) failed.set(m.MessageId as string, firstLine(error));
     }
   }
   return { sent, failed };
@@ -639,6 +639,11 @@ function toPeekedMessage(message: Message, kind: DeadLetterQueueRef["kind"]): Pe
         : undefined,
     body: message.Body ?? "",
   };
+}
+
+/** The first line of an error's message: SDK messages can carry a second line of advice for developers. */
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
 }
 
 function parseEvent(body: string | undefined): Record<string, unknown> | undefined {

@@ -5,7 +5,7 @@ import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-clo
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CliUsageError } from "../../lib/cli";
-import { type OpsTargetOptionValues, resolveOpsTarget } from "../../lib/cli/ops-target";
+import { OpsTargetError, type OpsTargetOptionValues, resolveOpsTarget } from "../../lib/cli/ops-target";
 import { aStack, describeStacksAnswer } from "../ops/stack-fixture";
 
 const cloudFormation = mockClient(CloudFormationClient);
@@ -95,5 +95,25 @@ describe("resolveOpsTarget against the local pipeline", () => {
       new RegExp(`assembly in ${path.join(cwd, "cdk.out")} cannot be read .*run "npx eventrail local"`),
     );
     expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(0);
+  });
+});
+
+describe("resolveOpsTarget without credentials", () => {
+  it("says where credentials come from", async () => {
+    // Prepare
+    cloudFormation.on(DescribeStacksCommand).rejects(
+      Object.assign(new Error("Could not load credentials from any providers"), {
+        name: "CredentialsProviderError",
+      }),
+    );
+
+    // Act
+    const resolving = resolveOpsTarget(options({ region: "eu-west-1" }), { env: {} });
+
+    // Assess
+    await expect(resolving).rejects.toThrow(OpsTargetError);
+    await expect(resolving).rejects.toThrow(
+      "No AWS credentials found (Could not load credentials from any providers); pass --profile NAME, set AWS_PROFILE",
+    );
   });
 });

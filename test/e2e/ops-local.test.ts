@@ -23,7 +23,7 @@ import { synthesizeApp } from "../support/example-app";
  * files. Events go in through the AWS SDK, as a producer's would.
  */
 
-const TIME_SCALE = 200;
+const TIME_SCALE = 100;
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
 let pipeline: LocalPipeline;

@@ -282,7 +282,9 @@ describe("redriveDeadLetterQueue", () => {
     );
     const redriving = redriveDeadLetterQueue({ sqs: sqs() }, inventoryDlq());
     await expect(redriving).rejects.toThrow(DeadLetterQueueError);
-    await expect(redriving).rejects.toThrow(/There is already a task running.*--max N to copy instead/);
+    await expect(redriving).rejects.toThrow(
+      /There is already a task running.*--max N to copy the messages instead/,
+    );
   });
 
   it("sends a rule-target DLQ's events to the subscription's queue and deletes only the confirmed copies", async () => {

@@ -52,7 +52,12 @@ function auditFinder(target: OpsTarget): AuditObjectFinder {
   if (target.kind === "local" && target.stateDir !== undefined) {
     return localAuditObjectFinder({ stateDir: target.stateDir, bucketName, eventsPrefix });
   }
-  return s3AuditObjectFinder({ s3: new S3Client(target.clientConfig), bucketName, eventsPrefix });
+  // An endpoint override (moto_server, LocalStack) serves buckets by path, not by host name.
+  const s3 = new S3Client({
+    ...target.clientConfig,
+    forcePathStyle: target.clientConfig.endpoint !== undefined,
+  });
+  return s3AuditObjectFinder({ s3, bucketName, eventsPrefix });
 }
 
 function printStatus(io: CliIo, status: PipelineStatus, label: string): void {
