@@ -1,0 +1,81 @@
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { DeliveryStreamSink, MAX_RECORD_BYTES } from "../../../lib/local/firehose/delivery-stream-sink";
+import { createFirehoseService } from "../../../lib/local/firehose/firehose-service";
+import type { LocalDeliveryStreamDefinition } from "../../../lib/local/model";
+
+const stream: LocalDeliveryStreamDefinition = {
+  logicalId: "Stream",
+  name: "audit",
+  arn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/audit",
+  bucketName: "audit-bucket",
+  prefix: "events/dt=!{timestamp:yyyy-MM-dd}/",
+  errorOutputPrefix: "errors/",
+  bufferingIntervalSeconds: 300,
+  bufferingSizeMiB: 64,
+  compression: "GZIP",
+  appendNewline: true,
+};
+
+async function start() {
+  const stateDir = await mkdtemp(path.join(tmpdir(), "firehose-service-"));
+  const sink = new DeliveryStreamSink({ stream, stateDir });
+  await sink.open();
+  return { service: createFirehoseService([sink]), sink, stateDir };
+}
+
+async function writtenLines(stateDir: string): Promise<string[]> {
+  const root = path.join(stateDir, "s3", "audit-bucket");
+  const files = (await readdir(root, { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
+  const lines: string[] = [];
+  for (const file of files) {
+    lines.push(
+      ...gunzipSync(await readFile(path.join(file.parentPath, file.name)))
+        .toString()
+        .split("\n")
+        .filter(Boolean),
+    );
+  }
+  return lines;
+}
+
+const base64 = (text: string) => Buffer.from(text).toString("base64");
+
+describe("the local Firehose API", () => {
+  it("writes PutRecord and PutRecordBatch records to the stream's bucket folder", async () => {
+    const { service, sink, stateDir } = await start();
+
+    await service("PutRecord", { DeliveryStreamName: "audit", Record: { Data: base64('{"id":"1"}') } });
+    const batch = await service("PutRecordBatch", {
+      DeliveryStreamName: "audit",
+      Records: [{ Data: base64('{"id":"2"}') }, { Data: base64("x".repeat(MAX_RECORD_BYTES + 1)) }],
+    });
+    await sink.flush();
+
+    expect(batch).toMatchObject({
+      FailedPutCount: 1,
+      RequestResponses: [{ RecordId: expect.any(String) }, { ErrorCode: "ServiceUnavailableException" }],
+    });
+    expect(await writtenLines(stateDir)).toEqual(['{"id":"1"}', '{"id":"2"}']);
+  });
+
+  it("names an unknown stream and the ones the template declares", async () => {
+    const { service } = await start();
+
+    const call = service("PutRecord", { DeliveryStreamName: "nope", Record: { Data: base64("{}") } });
+
+    await expect(call).rejects.toMatchObject({ code: "ResourceNotFoundException" });
+    await expect(call).rejects.toThrow(/The template declares: audit/);
+  });
+
+  it("refuses an operation it does not implement, naming it", async () => {
+    const { service } = await start();
+
+    await expect(service("CreateDeliveryStream", {})).rejects.toThrow(
+      /does not implement CreateDeliveryStream/,
+    );
+  });
+});
