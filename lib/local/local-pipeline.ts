@@ -338,7 +338,8 @@ function eventSourceQueue(queue: LocalQueue, region: string): EventSourceQueue {
       return messages.map(toRecord);
     },
     async delete(receiptHandles) {
-      for (const handle of receiptHandles) await queue.delete(handle);
+      // Together, so that the journal's group commit makes one write and one fdatasync of the batch.
+      await Promise.all(receiptHandles.map((handle) => queue.delete(handle)));
     },
   };
 }
