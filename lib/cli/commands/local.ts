@@ -133,9 +133,10 @@ function printReadiness(io: CliIo, endpoint: string, stateDir: string): void {
     "",
     "Point the AWS SDK or CLI at it (any credentials work):",
     `  export AWS_ENDPOINT_URL=${endpoint} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
-    "Publish the example order:",
-    "  npx eventrail catalog --type OrderPlaced --json   # the event's schema and example",
-    `  aws events put-events --entries '[{"EventBusName":"eventrail","Source":"eventrail.orders","DetailType":"OrderPlaced","Detail":"..."}]'`,
+    "Publish the example orders (in another terminal):",
+    `  npm run eventrail -- publish --bus eventrail --endpoint ${endpoint} --region us-east-1 --file examples/orders.ndjson`,
+    `  aws --endpoint-url ${endpoint} events put-events --entries file://examples/order-placed.entries.json`,
+    "See every event type's schema and example: npm run eventrail -- catalog",
     "",
   ];
   for (const line of lines) writeLine(io.stdout, line);
