@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { acquireProcessLock } from "../process-lock";
 import { type Clock, systemClock } from "./clock";
 import { SqsConfigurationError, SqsJournalError } from "./errors";
 import { Journal, type JournalRecord, type JournalStats, readJournal } from "./journal";
@@ -422,39 +423,16 @@ function resolveDefinition(definition: QueueDefinition): QueueSettings {
  * Takes `lock` for this process, so two pipelines cannot write one journal. A lock left by a
  * process that no longer exists (killed) is taken over.
  */
-async function acquireLock(lock: string): Promise<() => Promise<void>> {
-  const release = () => rm(lock, { force: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lock, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return release;
-    } catch (error) {
-      if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
-    }
-    const owner = Number.parseInt(await readFile(lock, "utf8").catch(() => ""), 10);
-    if (Number.isInteger(owner) && isRunning(owner)) {
-      throw new SqsJournalError(
+function acquireLock(lock: string): Promise<() => Promise<void>> {
+  return acquireProcessLock(lock, {
+    unavailable: (cause) => (cause instanceof Error ? cause : new SqsJournalError(String(cause), lock)),
+    held: (owner) =>
+      new SqsJournalError(
         `The SQS state in ${lock.replace(/[/\\]lock$/, "")} is in use by process ${owner}. Stop that process ` +
           "or give this one another state directory.",
         lock,
-      );
-    }
-    await rm(lock, { force: true });
-  }
-  throw new SqsJournalError(
-    `Cannot take the SQS state lock ${lock}: another process keeps creating it.`,
-    lock,
-  );
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return error instanceof Error && "code" in error && error.code === "EPERM";
-  }
+      ),
+    contended: () =>
+      new SqsJournalError(`Cannot take the SQS state lock ${lock}: another process keeps creating it.`, lock),
+  });
 }
