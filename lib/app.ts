@@ -19,9 +19,12 @@ export interface BuildAppOptions {
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: PipelineStack } {
   const app = new App(options.appProps);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  // `cdk deploy -c alarmEmail=oncall@example.com` subscribes on-call to the alarm topic.
+  const alarmEmail: unknown = app.node.tryGetContext("alarmEmail");
   const stack = new PipelineStack(app, options.stackName ?? "Eventrail", {
     description:
       "eventrail: event bus, schema registry, routed queues with DLQs and Lambda consumers, archive",
+    ...(typeof alarmEmail === "string" && alarmEmail.length > 0 ? { alarmEmail } : {}),
     ...options.stackProps,
   });
   return { app, stack };
