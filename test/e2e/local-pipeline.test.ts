@@ -1,22 +1,13 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import {
-  DescribeReplayCommand,
-  EventBridgeClient,
-  PutEventsCommand,
-  StartReplayCommand,
-} from "@aws-sdk/client-eventbridge";
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeReplayCommand, PutEventsCommand, StartReplayCommand } from "@aws-sdk/client-eventbridge";
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { catalog, type DataOf } from "../../lib/catalog";
-import { seedExampleState } from "../../lib/local/example-seed";
-import { LocalPipeline } from "../../lib/local/local-pipeline";
+import type { LocalPipeline } from "../../lib/local/local-pipeline";
 import { EventBridgePublisher, toPutEventsEntry } from "../../lib/producer";
-import { type SubscriptionOutput, stackOutputs } from "../../lib/stack-outputs";
-import { synthesizeApp } from "../support/example-app";
+import { type ExamplePipeline, orderData, startExamplePipeline } from "./support/example-pipeline";
 
 /**
  * The example app's synthesized assembly, run by the local pipeline and driven only through the AWS
@@ -24,28 +15,12 @@ import { synthesizeApp } from "../support/example-app";
  */
 
 const TIME_SCALE = 200;
-const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
 let pipeline: LocalPipeline;
 let stateDir: string;
 let functionLogs: string[];
-let subscriptionsByName: Map<string, SubscriptionOutput>;
-let clients: { eventBridge: EventBridgeClient; sqs: SQSClient; dynamoDb: DynamoDBClient };
-
-function orderData(orderId: string, sku = "ABC", quantity = 1): DataOf<"OrderPlaced"> {
-  return {
-    ...catalog.OrderPlaced.example,
-    orderId,
-    items: [{ sku, quantity }],
-    placedAt: new Date().toISOString(),
-  };
-}
-
-function subscription(name: string): SubscriptionOutput {
-  const found = subscriptionsByName.get(name);
-  if (!found) throw new Error(`no subscription ${name} in the stack outputs`);
-  return found;
-}
+let subscription: ExamplePipeline["subscription"];
+let clients: ExamplePipeline["clients"];
 
 async function getItem(
   tableName: string,
@@ -82,27 +57,9 @@ async function auditedEvents(): Promise<
 }
 
 beforeAll(async () => {
-  const { outdir } = synthesizeApp();
-  stateDir = await mkdtemp(path.join(tmpdir(), "eventrail-e2e-"));
-  functionLogs = [];
-  pipeline = await LocalPipeline.start({
-    cdkOutDir: outdir,
-    stateDir,
-    port: 0,
-    timeScale: TIME_SCALE,
-    log: (kind, line) => {
-      if (kind === "function") functionLogs.push(line);
-    },
-  });
-  await seedExampleState(pipeline);
-  const raw = pipeline.model.outputs[stackOutputs.subscriptions] ?? "[]";
-  subscriptionsByName = new Map((JSON.parse(raw) as SubscriptionOutput[]).map((s) => [s.name, s]));
-  const config = { endpoint: pipeline.endpoint, region: "us-east-1", credentials };
-  clients = {
-    eventBridge: new EventBridgeClient(config),
-    sqs: new SQSClient(config),
-    dynamoDb: new DynamoDBClient(config),
-  };
+  const example = await startExamplePipeline(TIME_SCALE);
+  ({ pipeline, stateDir, functionLogs, clients } = example);
+  subscription = (name) => example.subscription(name);
 });
 
 afterAll(async () => {

@@ -1,21 +1,15 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { catalog, type DataOf } from "../../lib/catalog";
 import { ExitCode, runCli } from "../../lib/cli";
-import { seedExampleState } from "../../lib/local/example-seed";
-import { LocalPipeline } from "../../lib/local/local-pipeline";
+import type { LocalPipeline } from "../../lib/local/local-pipeline";
 import type { DeadLetterQueueSummary, PeekedMessage, RedriveResult } from "../../lib/ops/dlq";
 import type { ReplayDryRun, ReplayStatus, StartedReplay } from "../../lib/ops/replay";
 import type { PipelineStatus } from "../../lib/ops/status";
 import { toPutEventsEntry } from "../../lib/producer";
-import { type SubscriptionOutput, stackOutputs } from "../../lib/stack-outputs";
 import { fakeIo } from "../cli/fake-io";
-import { synthesizeApp } from "../support/example-app";
+import { type ExamplePipeline, orderData, startExamplePipeline } from "./support/example-pipeline";
 
 /**
  * The operations commands (status, dlq, replay) run through the CLI against the local pipeline
@@ -24,13 +18,12 @@ import { synthesizeApp } from "../support/example-app";
  */
 
 const TIME_SCALE = 100;
-const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
 let pipeline: LocalPipeline;
 let target: string[];
 let functionLogs: string[];
-let subscriptions: Map<string, SubscriptionOutput>;
-let clients: { eventBridge: EventBridgeClient; sqs: SQSClient; dynamoDb: DynamoDBClient };
+let subscription: ExamplePipeline["subscription"];
+let clients: ExamplePipeline["clients"];
 
 /** Runs `eventrail <args>` on the local pipeline; resolves with the exit code and what it printed. */
 async function eventrail(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -56,44 +49,19 @@ async function dlqDepth(name: string): Promise<number> {
   return deadLetterQueues.find((q) => q.name === name)?.depth ?? -1;
 }
 
-function orderData(orderId: string, sku = "ABC", quantity = 1): DataOf<"OrderPlaced"> {
-  return {
-    ...catalog.OrderPlaced.example,
-    orderId,
-    items: [{ sku, quantity }],
-    placedAt: new Date().toISOString(),
-  };
-}
-
-function subscription(name: string): SubscriptionOutput {
-  const found = subscriptions.get(name);
-  if (!found) throw new Error(`no subscription ${name} in the stack outputs`);
-  return found;
-}
-
 beforeAll(async () => {
-  const { outdir } = synthesizeApp();
-  const stateDir = await mkdtemp(path.join(tmpdir(), "eventrail-ops-e2e-"));
-  functionLogs = [];
-  pipeline = await LocalPipeline.start({
-    cdkOutDir: outdir,
-    stateDir,
-    port: 0,
-    timeScale: TIME_SCALE,
-    log: (kind, line) => {
-      if (kind === "function") functionLogs.push(line);
-    },
-  });
-  await seedExampleState(pipeline);
-  target = ["--local", "--endpoint", pipeline.endpoint, "--cdk-out", outdir, "--state-dir", stateDir];
-  const raw = pipeline.model.outputs[stackOutputs.subscriptions] ?? "[]";
-  subscriptions = new Map((JSON.parse(raw) as SubscriptionOutput[]).map((s) => [s.name, s]));
-  const config = { endpoint: pipeline.endpoint, region: "us-east-1", credentials };
-  clients = {
-    eventBridge: new EventBridgeClient(config),
-    sqs: new SQSClient(config),
-    dynamoDb: new DynamoDBClient(config),
-  };
+  const example = await startExamplePipeline(TIME_SCALE);
+  ({ pipeline, functionLogs, clients } = example);
+  subscription = (name) => example.subscription(name);
+  target = [
+    "--local",
+    "--endpoint",
+    pipeline.endpoint,
+    "--cdk-out",
+    example.cdkOutDir,
+    "--state-dir",
+    example.stateDir,
+  ];
 });
 
 afterAll(async () => {
