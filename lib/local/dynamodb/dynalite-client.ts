@@ -1,4 +1,5 @@
-import { Agent, request } from "node:http";
+import { EventEmitter } from "node:events";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { AwsServiceError } from "../aws-error";
 import { type DynamoDbCall, isJsonObject, type JsonObject } from "./wire";
 
@@ -7,7 +8,7 @@ export const DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810";
 
 /**
  * dynalite refuses unsigned requests (`MissingAuthenticationTokenException`) but checks only the
- * shape of the signature, so a fixed, well-formed one is enough on the loopback.
+ * shape of the signature, so a fixed, well-formed one is enough.
  */
 const PLACEHOLDER_SIGNATURE_HEADERS = {
   "x-amz-date": "20240101T000000Z",
@@ -18,62 +19,67 @@ const PLACEHOLDER_SIGNATURE_HEADERS = {
 /** How much of an unexpected answer an error message quotes. */
 const QUOTED_BODY_CHARS = 200;
 
+/** dynalite's HTTP request listener: what its server runs for every request. */
+type DynaliteListener = (req: IncomingMessage, res: ServerResponse) => void;
+
 /**
- * Speaks DynamoDB's JSON 1.0 protocol to a dynalite server on 127.0.0.1, over kept-alive
- * connections, and turns its error answers into {@link AwsServiceError}s with the short code AWS
- * SDKs match on (`ConditionalCheckFailedException`, not `com.amazonaws.dynamodb.v20120810#...`).
+ * Calls dynalite in-process: each operation is handed to dynalite's own request listener as the
+ * request it would have read from a socket (method, target, placeholder signature, JSON body), so
+ * dynalite validates and answers it exactly as over HTTP, without a loopback connection, an HTTP
+ * parser or a kernel round trip per call. Error answers become {@link AwsServiceError}s with the
+ * short code AWS SDKs match on (`ConditionalCheckFailedException`, not
+ * `com.amazonaws.dynamodb.v20120810#...`).
  */
 export class DynaliteClient {
-  private readonly agent = new Agent({ keepAlive: true });
+  private readonly listener: DynaliteListener;
 
   /**
-   * @param port the port dynalite listens on (127.0.0.1).
+   * @param server the dynalite server (from `dynalite(options)`); its request listener answers.
    */
-  constructor(private readonly port: number) {}
+  constructor(server: Server) {
+    const [listener] = server.listeners("request") as DynaliteListener[];
+    if (listener === undefined) throw new Error("The dynalite server has no request listener");
+    this.listener = listener;
+  }
 
   /** Sends one operation; see {@link DynamoDbCall}. */
   public readonly call: DynamoDbCall = (operation, input) => this.send(operation, JSON.stringify(input));
 
-  /** Drops the kept-alive connections, so that dynalite can close. */
-  public close(): void {
-    this.agent.destroy();
-  }
-
   private send(operation: string, body: string): Promise<JsonObject> {
     return new Promise<JsonObject>((resolve, reject) => {
-      const outgoing = request(
-        {
-          host: "127.0.0.1",
-          port: this.port,
-          method: "POST",
-          path: "/",
-          agent: this.agent,
-          headers: {
-            "content-type": "application/x-amz-json-1.0",
-            "content-length": Buffer.byteLength(body),
-            "x-amz-target": `${DYNAMODB_TARGET_PREFIX}.${operation}`,
-            ...PLACEHOLDER_SIGNATURE_HEADERS,
-          },
+      const request = Object.assign(new EventEmitter(), {
+        method: "POST",
+        url: "/",
+        headers: {
+          "content-type": "application/x-amz-json-1.0",
+          "content-length": String(Buffer.byteLength(body)),
+          "x-amz-target": `${DYNAMODB_TARGET_PREFIX}.${operation}`,
+          ...PLACEHOLDER_SIGNATURE_HEADERS,
         },
-        (answer) => {
-          const chunks: Buffer[] = [];
-          answer.on("data", (chunk: Buffer) => chunks.push(chunk));
-          answer.on("error", (error) => reject(unavailable(this.port, error)));
-          answer.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            const status = answer.statusCode ?? 500;
-            if (status === 200) {
-              const output = parseJson(text);
-              if (isJsonObject(output)) resolve(output);
-              else reject(unexpectedAnswer(operation, status, text));
-            } else {
-              reject(toServiceError(operation, status, text));
-            }
-          });
+      });
+      const response = {
+        statusCode: 200,
+        contentType: "",
+        setHeader: () => response,
+        end: (text?: string) => {
+          const status = response.statusCode;
+          const answer = text ?? "";
+          if (status === 200) {
+            const output = parseJson(answer);
+            if (isJsonObject(output)) resolve(output);
+            else reject(unexpectedAnswer(operation, status, answer));
+          } else {
+            reject(toServiceError(operation, status, answer));
+          }
         },
-      );
-      outgoing.on("error", (error) => reject(unavailable(this.port, error)));
-      outgoing.end(body);
+      };
+      try {
+        this.listener(request as unknown as IncomingMessage, response as unknown as ServerResponse);
+        request.emit("data", Buffer.from(body, "utf8"));
+        request.emit("end");
+      } catch (error) {
+        reject(unavailable(error instanceof Error ? error : new Error(String(error))));
+      }
     });
   }
 }
@@ -128,10 +134,10 @@ function unexpectedAnswer(operation: string, status: number, body: string): AwsS
   );
 }
 
-function unavailable(port: number, error: Error): AwsServiceError {
+function unavailable(error: Error): AwsServiceError {
   return new AwsServiceError(
     "InternalFailure",
-    `The local DynamoDB (dynalite on 127.0.0.1:${port}) is not available: ${error.message}`,
+    `The local DynamoDB (dynalite) failed: ${error.message}`,
     500,
   );
 }

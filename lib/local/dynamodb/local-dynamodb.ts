@@ -85,9 +85,8 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
     await releaseFolder();
     throw error;
   });
-  const client = new DynaliteClient(port);
+  const client = new DynaliteClient(server);
   const stop = async (): Promise<void> => {
-    client.close();
     server.closeAllConnections();
     await new Promise<void>((resolve, reject) =>
       server.close((error) => (error ? reject(error) : resolve())),
