@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AwsJsonService, AwsServiceError } from "./aws-error";
 
@@ -11,11 +11,24 @@ export interface EdgeRoute {
   readonly service: AwsJsonService;
 }
 
+/** A request of an AWS JSON protocol, as {@link EdgeServer.dispatch} takes it. */
+export interface EdgeRequest {
+  /** The `X-Amz-Target` header, e.g. `DynamoDB_20120810.PutItem`. */
+  readonly target: string | undefined;
+  /** The request body (JSON). */
+  readonly body: string;
+}
+
+/** The answer to an {@link EdgeRequest}: what the HTTP listener writes, headers without the length. */
+export interface EdgeResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
 /** Properties of {@link EdgeServer}. */
 export interface EdgeServerProps {
   readonly routes: readonly EdgeRoute[];
-  /** Requests whose target starts with this prefix are forwarded verbatim (DynamoDB to dynalite). */
-  readonly forward?: { readonly targetPrefix: string; readonly port: number };
   /** Answers `GET /health`. */
   readonly health?: () => unknown;
   /** Receives a line per failed request. */
@@ -65,25 +78,19 @@ export class EdgeServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const target = header(req, "x-amz-target");
-    if (req.method === "GET" && (req.url === "/health" || req.url === "/")) {
-      return send(res, 200, "application/json", JSON.stringify(this.props.health?.() ?? { status: "ok" }));
-    }
-    if (this.props.forward && target?.startsWith(`${this.props.forward.targetPrefix}.`)) {
-      return this.forward(req, res, this.props.forward.port);
-    }
-    const body = await readBody(req).catch((error: Error) => error);
+  /**
+   * Answers one request of an AWS JSON protocol in-process: what the HTTP listener does after
+   * reading the body, so a caller inside the pipeline (a local Lambda worker's SDK) gets the same
+   * answer, byte for byte, without a loopback connection.
+   */
+  public async dispatch(request: EdgeRequest): Promise<EdgeResponse> {
+    const target = request.target;
     const [prefix, operation] = target?.split(".", 2) ?? [];
     const route = prefix === undefined ? undefined : this.routes.get(prefix);
     const contentType = route?.contentType ?? "application/x-amz-json-1.1";
-    if (body instanceof Error) {
-      return sendError(res, contentType, new AwsServiceError("SerializationException", body.message));
-    }
     if (!route || !operation) {
-      const known = [...this.routes.keys(), this.props.forward?.targetPrefix].filter(Boolean).join(", ");
-      return sendError(
-        res,
+      const known = [...this.routes.keys()].join(", ");
+      return errorResponse(
         contentType,
         new AwsServiceError(
           "UnknownOperationException",
@@ -93,44 +100,48 @@ export class EdgeServer {
     }
     let input: Record<string, unknown>;
     try {
-      const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+      const parsed: unknown = request.body.length === 0 ? {} : JSON.parse(request.body);
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
         throw new Error("not an object");
       input = parsed as Record<string, unknown>;
     } catch {
-      return sendError(
-        res,
+      return errorResponse(
         contentType,
         new AwsServiceError("SerializationException", "The request body is not a JSON object."),
       );
     }
     try {
       const output = await route.service(operation, input);
-      send(res, 200, contentType, JSON.stringify(output ?? {}));
+      return { status: 200, headers: { "content-type": contentType }, body: JSON.stringify(output ?? {}) };
     } catch (error) {
-      if (error instanceof AwsServiceError) return sendError(res, contentType, error);
+      if (error instanceof AwsServiceError) return errorResponse(contentType, error);
       const message = error instanceof Error ? error.message : String(error);
       this.props.log?.(`edge: ${target} failed: ${message}`);
-      sendError(res, contentType, new AwsServiceError("InternalFailure", message, 500));
+      return errorResponse(contentType, new AwsServiceError("InternalFailure", message, 500));
     }
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, port: number): void {
-    const upstream = request(
-      { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on("error", (error) =>
-      sendError(
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = header(req, "x-amz-target");
+    if (req.method === "GET" && (req.url === "/health" || req.url === "/")) {
+      return send(
         res,
-        "application/x-amz-json-1.0",
-        new AwsServiceError("InternalFailure", `DynamoDB is not available: ${error.message}`, 500),
-      ),
-    );
-    req.pipe(upstream);
+        200,
+        { "content-type": "application/json" },
+        JSON.stringify(this.props.health?.() ?? { status: "ok" }),
+      );
+    }
+    const body = await readBody(req).catch((error: Error) => error);
+    if (body instanceof Error) {
+      const prefix = target?.split(".", 1)[0];
+      const contentType =
+        (prefix === undefined ? undefined : this.routes.get(prefix)?.contentType) ??
+        "application/x-amz-json-1.1";
+      const answer = errorResponse(contentType, new AwsServiceError("SerializationException", body.message));
+      return send(res, answer.status, answer.headers, answer.body);
+    }
+    const answer = await this.dispatch({ target, body: body.toString("utf8") });
+    send(res, answer.status, answer.headers, answer.body);
   }
 }
 
@@ -150,25 +161,27 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+): void {
   if (res.headersSent) return;
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
   res.end(body);
 }
 
 /** The JSON protocols' error shape; SQS also reads its legacy code from `x-amzn-query-error`. */
-function sendError(res: ServerResponse, contentType: string, error: AwsServiceError): void {
-  if (res.headersSent) return;
+function errorResponse(contentType: string, error: AwsServiceError): EdgeResponse {
   const body = JSON.stringify({ ...error.details, __type: error.code, message: error.message });
-  const headers: Record<string, string | number> = {
+  const headers: Record<string, string> = {
     "content-type": contentType,
-    "content-length": Buffer.byteLength(body),
     "x-amzn-errortype": error.code,
   };
   if (error.queryErrorCode !== undefined) {
     headers["x-amzn-query-error"] =
       `${error.queryErrorCode};${error.statusCode >= 500 ? "Receiver" : "Sender"}`;
   }
-  res.writeHead(error.statusCode, headers);
-  res.end(body);
+  return { status: error.statusCode, headers, body };
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import { loadLocalModel } from "./assembly";
 import { AwsServiceError } from "./aws-error";
@@ -16,7 +17,7 @@ import {
   SqsEventSourcePoller,
 } from "./lambda/sqs-event-source";
 import type { LocalPipelineModel } from "./model";
-import type { LocalQueue, ReceivedMessage } from "./sqs/queue";
+import { type LocalQueue, MAX_VISIBILITY_TIMEOUT, type ReceivedMessage } from "./sqs/queue";
 import { QueueStore } from "./sqs/queue-store";
 import { createSqsService } from "./sqs/sqs-service";
 
@@ -139,8 +140,12 @@ export class LocalPipeline {
         return new FunctionRunner({
           definition,
           endpointUrl: endpoint,
-          maxConcurrency: Math.max(1, concurrency),
-          // Function timeouts stay real: a cold start takes the same wall time at any time scale.
+          // Lambda's concurrency is a bound, not a number of threads to start: more execution
+          // environments than cores only add cold starts and contention on this machine.
+          maxConcurrency: Math.max(1, Math.min(concurrency, availableParallelism())),
+          edgeDispatch: (request) => edge.dispatch(request),
+          // Function timeouts stay real: a cold start and a handler take the same wall time at any
+          // time scale. Messages stay invisible while their invocation can run (see the pollers).
           timeScale: 1,
           onLog: (entry) => {
             if (options.functionLogs !== false) log("function", `${entry.functionName} | ${entry.message}`);
@@ -329,10 +334,17 @@ function eventSourceQueue(queue: LocalQueue, region: string): EventSourceQueue {
   });
   return {
     arn: queue.settings.arn,
-    async receive(max, waitMs, signal) {
+    visibilityTimeoutMs: queue.scaledMs(queue.settings.visibilityTimeoutSeconds),
+    async receive(max, waitMs, signal, minInvisibleMs) {
+      // Visibility is in queue seconds, which the time scale shortens: convert the floor back.
+      const floorSeconds = minInvisibleMs === undefined ? 0 : Math.ceil(minInvisibleMs / queue.scaledMs(1));
       const messages = await queue.receive({
         maxMessages: Math.min(10, max),
         waitTimeSeconds: Math.min(20, Math.max(0, Math.ceil(waitMs / 1000))),
+        visibilityTimeoutSeconds: Math.min(
+          MAX_VISIBILITY_TIMEOUT,
+          Math.max(queue.settings.visibilityTimeoutSeconds, floorSeconds),
+        ),
         signal,
       });
       return messages.map(toRecord);
@@ -340,6 +352,18 @@ function eventSourceQueue(queue: LocalQueue, region: string): EventSourceQueue {
     async delete(receiptHandles) {
       // Together, so that the journal's group commit makes one write and one fdatasync of the batch.
       await Promise.all(receiptHandles.map((handle) => queue.delete(handle)));
+    },
+    async release(receiptHandles, afterMs) {
+      const seconds = Math.ceil(afterMs / queue.scaledMs(1));
+      await Promise.all(
+        receiptHandles.map((handle) =>
+          queue.changeVisibility(handle, seconds).catch((error: unknown) => {
+            // Visible again already, or received again since: nothing left to release.
+            if (error instanceof AwsServiceError && error.statusCode < 500) return;
+            throw error;
+          }),
+        ),
+      );
     },
   };
 }

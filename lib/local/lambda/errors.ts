@@ -60,7 +60,7 @@ export class EventSourcePollingError extends Error {
     /** The logical id of the mapping in the template. */
     public readonly mappingId: string,
     /** What failed. */
-    public readonly operation: "receive" | "delete" | "report",
+    public readonly operation: "receive" | "delete" | "release" | "report",
     options: ErrorOptions & { readonly cause: unknown },
   ) {
     super(

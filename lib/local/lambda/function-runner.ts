@@ -1,10 +1,17 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+import type { EdgeRequest, EdgeResponse } from "../edge-server";
 import type { LocalFunctionDefinition } from "../model";
 import { FunctionDefinitionError, FunctionRunnerClosedError } from "./errors";
 import { buildLambdaEnvironment, defaultLogGroupName, LOCAL_FUNCTION_VERSION } from "./lambda-environment";
-import type { CapturedLogLine, RuntimeErrorPayload, SandboxSettings, WorkerMessage } from "./worker-protocol";
+import type {
+  CapturedLogLine,
+  EdgeCallMessage,
+  RuntimeErrorPayload,
+  SandboxSettings,
+  WorkerMessage,
+} from "./worker-protocol";
 
 /** The worker script: plain JavaScript so it runs without a TypeScript loader (see its header). */
 const WORKER_URL = new URL("./lambda-worker.mjs", import.meta.url);
@@ -79,6 +86,17 @@ export type InvocationResult = InvocationSuccess | InvocationFailure;
 export interface LambdaInvoker {
   /** The function's name, for logs. */
   readonly functionName: string;
+  /**
+   * How many invocations can run at once; more wait for a free execution environment.
+   * @default - no limit
+   */
+  readonly concurrencyLimit?: number;
+  /**
+   * The longest an invocation can run, initialization included: the wall milliseconds after which
+   * it has certainly ended. A message being processed must stay invisible at least this long.
+   * @default - unknown
+   */
+  readonly longestInvocationMs?: number;
   /** Runs the function once with `event`; resolves with the outcome, never rejects for a function error. */
   invoke(event: unknown): Promise<InvocationResult>;
 }
@@ -115,6 +133,13 @@ export interface FunctionRunnerOptions {
    * @default - lines are dropped
    */
   readonly onLog?: (entry: FunctionLogEntry) => void;
+  /**
+   * Answers the function's AWS SDK calls to `endpointUrl` in-process (see `lambda-worker.mjs`):
+   * the local edge's {@link EdgeServer.dispatch}. Calls of other protocols, or to other endpoints,
+   * go over HTTP.
+   * @default - every call goes over HTTP
+   */
+  readonly edgeDispatch?: (request: EdgeRequest) => Promise<EdgeResponse>;
   /**
    * How long a new worker may take to load the handler module before the invocation waiting for it
    * fails. Not scaled: loading code takes real time.
@@ -153,6 +178,8 @@ class Sandbox {
   /** Settles when the handler is loaded or could not be. */
   public readonly ready: Promise<InitOutcome>;
   private readonly worker: Worker;
+  /** The main thread's end of the worker's in-process channel to the edge. */
+  private readonly edgeChannel: MessagePort | undefined;
   private readonly spawnedAt = performance.now();
   private active: ActiveRun | undefined;
   private settleInit: ((outcome: InitOutcome) => void) | undefined;
@@ -167,9 +194,41 @@ class Sandbox {
     /** Called once when the worker has exited, whatever the reason. */
     private readonly onExited: () => void,
     initTimeoutMs: number,
+    edgeDispatch?: (request: EdgeRequest) => Promise<EdgeResponse>,
   ) {
+    let workerSettings = settings;
+    const transferList: MessagePort[] = [];
+    if (edgeDispatch !== undefined) {
+      const endpoint = new URL(env.AWS_ENDPOINT_URL ?? "http://127.0.0.1");
+      const channel = new MessageChannel();
+      this.edgeChannel = channel.port1;
+      this.edgeChannel.on("message", (call: EdgeCallMessage) => {
+        void edgeDispatch({ target: call.target, body: call.body }).then(
+          (answer) => this.edgeChannel?.postMessage({ id: call.id, ...answer }),
+          (error: unknown) =>
+            this.edgeChannel?.postMessage({
+              id: call.id,
+              status: 500,
+              headers: {
+                "content-type": "application/x-amz-json-1.1",
+                "x-amzn-errortype": "InternalFailure",
+              },
+              body: JSON.stringify({
+                __type: "InternalFailure",
+                message: error instanceof Error ? error.message : String(error),
+              }),
+            }),
+        );
+      });
+      workerSettings = {
+        ...settings,
+        localEdge: { channel: channel.port2, host: endpoint.hostname, port: Number(endpoint.port) },
+      };
+      transferList.push(channel.port2);
+    }
     this.worker = new Worker(WORKER_URL, {
-      workerData: settings,
+      workerData: workerSettings,
+      transferList,
       env,
       // Lambda's memory setting bounds the whole process; a worker can only bound its V8 heap.
       resourceLimits: { maxOldGenerationSizeMb: settings.memorySize },
@@ -284,6 +343,7 @@ class Sandbox {
 
   private onExit(code: number): void {
     this.alive = false;
+    this.edgeChannel?.close();
     const error = this.deathCause ?? exitError(code);
     this.settleInit?.({ ok: false, initDurationMs: performance.now() - this.spawnedAt, error });
     this.crash(error);
@@ -332,6 +392,14 @@ export class FunctionRunner implements LambdaInvoker {
   private readonly region: string;
   private readonly maxConcurrency: number;
   private readonly timeoutMs: number;
+  /** {@inheritDoc LambdaInvoker.longestInvocationMs} */
+  public get longestInvocationMs(): number {
+    return this.initTimeoutMs + this.timeoutMs;
+  }
+  /** {@inheritDoc LambdaInvoker.concurrencyLimit} */
+  public get concurrencyLimit(): number {
+    return this.maxConcurrency;
+  }
   private readonly initTimeoutMs: number;
   private readonly sandboxes = new Set<Sandbox>();
   private readonly idle: Sandbox[] = [];
@@ -548,6 +616,7 @@ export class FunctionRunner implements LambdaInvoker {
       (line) => onLog?.({ functionName: this.functionName, ...line }),
       () => this.forgetIdle(sandbox),
       this.initTimeoutMs,
+      this.options.edgeDispatch,
     );
     this.sandboxes.add(sandbox);
     return sandbox;

@@ -11,7 +11,7 @@
  * The file is type-checked through JSDoc (`// @ts-check`) against the protocol types.
  */
 import { existsSync } from "node:fs";
-import { register } from "node:module";
+import { createRequire, register } from "node:module";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
@@ -23,6 +23,8 @@ import { parentPort, workerData } from "node:worker_threads";
 /** @typedef {import("./worker-protocol").InvokeMessage} InvokeMessage */
 /** @typedef {import("./worker-protocol").CapturedLogLine} CapturedLogLine */
 /** @typedef {import("./worker-protocol").WorkerMessage} WorkerMessage */
+/** @typedef {import("./worker-protocol").LocalEdgeSettings} LocalEdgeSettings */
+/** @typedef {import("./worker-protocol").EdgeAnswerMessage} EdgeAnswerMessage */
 /** @typedef {(event: unknown, context: object) => unknown} Handler */
 
 /** The extensions Lambda's Node.js runtime tries for the handler's module, in its order. */
@@ -37,6 +39,88 @@ if (settings.runtimeModulesParentUrl !== undefined) {
   register("./runtime-modules-hook.mjs", import.meta.url, {
     data: { parentUrl: settings.runtimeModulesParentUrl },
   });
+}
+
+// ---- Calls to the local edge without a socket -------------------------------------------------
+// The function's AWS SDK is the runtime's copy (eventrail's installation), so its HTTP handler can
+// be taught to hand AWS JSON protocol requests for the local edge to the main thread, which answers
+// them with the same code the HTTP listener runs. Everything the SDK does before and after the
+// transport (serialization, signing, retries, deserialization, errors) is unchanged; a loopback
+// connection per call, and its kernel round trips, are not paid.
+
+if (settings.localEdge !== undefined && settings.runtimeModulesParentUrl !== undefined) {
+  installLocalEdgeTransport(settings.localEdge, settings.runtimeModulesParentUrl);
+}
+
+/**
+ * @param {LocalEdgeSettings} edge
+ * @param {string} parentUrl
+ */
+function installLocalEdgeTransport(edge, parentUrl) {
+  const require = createRequire(parentUrl);
+  /** @type {any} */
+  let httpHandlerModule;
+  /** @type {any} */
+  let protocolModule;
+  try {
+    httpHandlerModule = require("@smithy/node-http-handler");
+    // The HttpResponse class the handler itself builds its answers with.
+    protocolModule = createRequire(require.resolve("@smithy/node-http-handler"))("@smithy/core/protocols");
+  } catch {
+    return; // Not installed: the SDK's calls go over HTTP, as before.
+  }
+  const { NodeHttpHandler } = httpHandlerModule;
+  const { HttpResponse } = protocolModule;
+  /** @type {Map<number, (answer: EdgeAnswerMessage) => void>} */
+  const pending = new Map();
+  let nextId = 0;
+  edge.channel.on("message", (/** @type {EdgeAnswerMessage} */ answer) => {
+    const settle = pending.get(answer.id);
+    pending.delete(answer.id);
+    settle?.(answer);
+  });
+  const overHttp = NodeHttpHandler.prototype.handle;
+  /**
+   * @param {any} request the SDK's HttpRequest
+   * @param {{ abortSignal?: AbortSignal }} [options]
+   */
+  NodeHttpHandler.prototype.handle = function handle(request, options) {
+    const target = request.headers["x-amz-target"] ?? request.headers["X-Amz-Target"];
+    const body = request.body;
+    if (
+      request.method !== "POST" ||
+      typeof target !== "string" ||
+      request.hostname !== edge.host ||
+      Number(request.port) !== edge.port ||
+      (body !== undefined && typeof body !== "string" && !(body instanceof Uint8Array))
+    ) {
+      return overHttp.call(this, request, options);
+    }
+    const signal = options?.abortSignal;
+    if (signal?.aborted) {
+      const aborted = new Error("Request aborted");
+      aborted.name = "AbortError";
+      return Promise.reject(aborted);
+    }
+    return new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, (answer) => {
+        const payload = Buffer.from(answer.body, "utf8");
+        resolve({
+          response: new HttpResponse({
+            statusCode: answer.status,
+            headers: { ...answer.headers, "content-length": String(payload.length) },
+            body: payload,
+          }),
+        });
+      });
+      edge.channel.postMessage({
+        id,
+        target,
+        body: body === undefined ? "" : typeof body === "string" ? body : Buffer.from(body).toString("utf8"),
+      });
+    });
+  };
 }
 
 /** @param {WorkerMessage} message */

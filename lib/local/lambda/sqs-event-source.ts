@@ -61,14 +61,31 @@ export interface EventSourceQueue {
   /** The queue's ARN; it must be the mapping's `queueArn`. */
   readonly arn: string;
   /**
+   * The queue's own visibility timeout, in wall milliseconds (after any time scale): how long after
+   * a receive a message whose invocation failed becomes receivable again.
+   * @default - the messages keep the visibility they were received with
+   */
+  readonly visibilityTimeoutMs?: number;
+  /**
    * Resolves with up to `max` messages (an adapter may return fewer: SQS returns at most 10 per
    * receive), waiting up to `waitMs` for the first one; each returned message becomes invisible for
-   * the queue's visibility timeout. An adapter that honours `signal` resolves early with what it
-   * has when it aborts, which lets {@link SqsEventSourcePoller.stop} return at once.
+   * the queue's visibility timeout, and for at least `minInvisibleMs` when given (the longest the
+   * invocation can run). An adapter that honours `signal` resolves early with what it has when it
+   * aborts, which lets {@link SqsEventSourcePoller.stop} return at once.
    */
-  receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedSqsMessage[]>;
+  receive(
+    max: number,
+    waitMs: number,
+    signal?: AbortSignal,
+    minInvisibleMs?: number,
+  ): Promise<ReceivedSqsMessage[]>;
   /** Deletes the received messages with these receipt handles. */
   delete(receiptHandles: readonly string[]): Promise<void>;
+  /**
+   * Makes received messages receivable again in `afterMs` wall milliseconds (0: at once).
+   * @default - they stay invisible for what they were received with
+   */
+  release?(receiptHandles: readonly string[], afterMs: number): Promise<void>;
 }
 
 /**
@@ -198,6 +215,8 @@ export class SqsEventSourcePoller {
   private readonly inFlight = new Set<Promise<void>>();
   /** Records received but not yet in a batch: they did not fit the last one. */
   private carryOver: ReceivedSqsMessage[] = [];
+  /** When each record in hand was received (clock ms), by receipt handle. */
+  private readonly receivedAt = new Map<string, number>();
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
 
@@ -209,7 +228,12 @@ export class SqsEventSourcePoller {
     this.queue = queue;
     this.invoker = invoker;
     this.clock = options.clock ?? systemClock;
-    this.maxConcurrency = mapping.maxConcurrency ?? DEFAULT_MAPPING_CONCURRENCY;
+    // No batch is received that no execution environment can take at once: its messages would sit
+    // invisible, their visibility timeout running, while they wait for one.
+    this.maxConcurrency = Math.min(
+      mapping.maxConcurrency ?? DEFAULT_MAPPING_CONCURRENCY,
+      invoker.concurrencyLimit ?? Number.POSITIVE_INFINITY,
+    );
     this.windowMs = (mapping.maxBatchingWindowSeconds * 1000) / timeScale;
     this.retryPauseMs = RECEIVE_RETRY_PAUSE_MS / timeScale;
     this.longPollMs = options.longPollMs ?? 1000;
@@ -286,7 +310,10 @@ export class SqsEventSourcePoller {
         waitMs = windowEnds - this.clock.now();
         if (this.windowMs === 0 || waitMs <= 0) break;
       }
-      take(await this.receive(this.mapping.batchSize - batch.length, waitMs, signal));
+      const received = await this.receive(this.mapping.batchSize - batch.length, waitMs, signal);
+      const at = this.clock.now();
+      for (const message of received) this.receivedAt.set(message.receiptHandle, at);
+      take(received);
       if (windowEnds === undefined && batch.length > 0) windowEnds = this.clock.now() + this.windowMs;
     }
     return batch;
@@ -298,7 +325,7 @@ export class SqsEventSourcePoller {
     signal: AbortSignal,
   ): Promise<readonly ReceivedSqsMessage[]> {
     try {
-      return await this.queue.receive(max, Math.ceil(waitMs), signal);
+      return await this.queue.receive(max, Math.ceil(waitMs), signal, this.invoker.longestInvocationMs);
     } catch (error) {
       if (signal.aborted) return [];
       this.reportError("receive", error);
@@ -344,6 +371,9 @@ export class SqsEventSourcePoller {
       };
     }
     const toDelete = batch.filter((message) => deletes(outcome, message.messageId));
+    const kept = batch.filter((message) => !deletes(outcome, message.messageId));
+    await this.releaseAfterFailure(kept, outcome);
+    for (const message of batch) this.receivedAt.delete(message.receiptHandle);
     let deletedCount = 0;
     if (toDelete.length > 0) {
       try {
@@ -364,6 +394,37 @@ export class SqsEventSourcePoller {
       durationMs: result?.durationMs ?? 0,
       ...(result?.initDurationMs === undefined ? {} : { initDurationMs: result.initDurationMs }),
     });
+  }
+
+  /**
+   * Messages are received invisible for as long as their invocation can run, which a time scale
+   * may make longer than the queue's own (scaled) visibility timeout; once the invocation has ended,
+   * failed messages get the queue's visibility back, counted from their receive, as in SQS. Not
+   * after a runtime crash: the handler may have left work marked in progress (an idempotency
+   * record) that expires only at the invocation's deadline.
+   */
+  private async releaseAfterFailure(
+    failed: readonly ReceivedSqsMessage[],
+    outcome: BatchOutcome,
+  ): Promise<void> {
+    const visibilityMs = this.queue.visibilityTimeoutMs;
+    if (failed.length === 0 || this.queue.release === undefined || visibilityMs === undefined) return;
+    if (outcome.kind === "function-error" && outcome.errorType.startsWith("Runtime.")) return;
+    const now = this.clock.now();
+    const byDelay = new Map<number, string[]>();
+    for (const message of failed) {
+      const receivedAt = this.receivedAt.get(message.receiptHandle) ?? now;
+      const delay = Math.max(0, Math.ceil(receivedAt + visibilityMs - now));
+      byDelay.set(delay, [...(byDelay.get(delay) ?? []), message.receiptHandle]);
+    }
+    for (const [delay, handles] of byDelay) {
+      try {
+        await this.queue.release(handles, delay);
+      } catch (error) {
+        // The message stays invisible for what it was received with: later, never lost.
+        this.reportError("release", error);
+      }
+    }
   }
 
   private judge(result: InvocationResult, messageIds: readonly string[]): BatchOutcome {

@@ -1,3 +1,5 @@
+import type { MessagePort } from "node:worker_threads";
+
 /**
  * The messages between a {@link FunctionRunner} and its workers (`lambda-worker.mjs`). Both sides
  * are ours, so the main thread trusts these shapes; they are declared once here and the worker
@@ -26,6 +28,36 @@ export interface SandboxSettings {
    * of the AWS SDK (bundles leave `@aws-sdk/*` external). @default - nothing stands in
    */
   readonly runtimeModulesParentUrl?: string;
+  /** The local edge, reached in-process. @default - the SDK reaches the edge over HTTP */
+  readonly localEdge?: LocalEdgeSettings;
+}
+
+/**
+ * The local edge as a worker reaches it without a socket: the SDK's HTTP handler sends AWS JSON
+ * protocol requests for `host:port` over `channel` as {@link EdgeCallMessage}s and gets
+ * {@link EdgeAnswerMessage}s back; everything else still goes over HTTP.
+ */
+export interface LocalEdgeSettings {
+  readonly channel: MessagePort;
+  /** The endpoint's host and port, as in `AWS_ENDPOINT_URL`. */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A worker's SDK call to the local edge: what the SDK would have sent over HTTP. */
+export interface EdgeCallMessage {
+  readonly id: number;
+  /** The `X-Amz-Target` header. */
+  readonly target: string;
+  readonly body: string;
+}
+
+/** The edge's answer to an {@link EdgeCallMessage}: status, headers and body, as HTTP would carry them. */
+export interface EdgeAnswerMessage {
+  readonly id: number;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
 /** An error as the Lambda Node.js runtime reports it. */

@@ -151,7 +151,8 @@ export interface QueueCounts {
 /** Stops a subscription made with {@link LocalQueue.subscribe}. */
 export type Unsubscribe = () => void;
 
-const MAX_VISIBILITY_TIMEOUT = 43_200;
+/** SQS's largest visibility timeout, in seconds (12 hours). */
+export const MAX_VISIBILITY_TIMEOUT = 43_200;
 const MAX_DELAY = 900;
 const MAX_WAIT = 20;
 const RECEIPT_VERSION = "1";

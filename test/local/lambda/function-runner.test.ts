@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { EdgeRequest } from "../../../lib/local/edge-server";
 import { FunctionDefinitionError, FunctionRunnerClosedError } from "../../../lib/local/lambda/errors";
 import {
   type FunctionLogEntry,
@@ -503,5 +504,65 @@ describe("FunctionRunner with a Powertools consumer", () => {
       }),
     );
     expect(logged).toContainEqual(expect.objectContaining({ queueLookups: 1 }));
+  });
+});
+
+describe("FunctionRunner with the edge in-process", () => {
+  it("answers the function's AWS SDK calls through edgeDispatch, with no connection to the endpoint", async () => {
+    // Prepare: nothing listens on the endpoint, so only the in-process path can answer.
+    const calls: EdgeRequest[] = [];
+    const runner = new FunctionRunner({
+      definition: aFunctionDefinition({ assetDir: assets.assetDir("powertools") }),
+      endpointUrl: "http://127.0.0.1:9",
+      edgeDispatch: async (request) => {
+        calls.push(request);
+        return {
+          status: 200,
+          headers: { "content-type": "application/x-amz-json-1.0" },
+          body: JSON.stringify({ QueueUrl: "http://127.0.0.1:9/000000000000/orders" }),
+        };
+      },
+    });
+    runners.push(runner);
+
+    // Act
+    const result = await runner.invoke({});
+
+    // Assess
+    expect(result).toMatchObject({
+      ok: true,
+      result: { queueUrl: "http://127.0.0.1:9/000000000000/orders" },
+    });
+    expect(calls).toEqual([
+      { target: "AmazonSQS.GetQueueUrl", body: JSON.stringify({ QueueName: "orders" }) },
+    ]);
+  });
+
+  it("gives the SDK an error answer as the AWS error it names", async () => {
+    // Prepare
+    const runner = new FunctionRunner({
+      definition: aFunctionDefinition({ assetDir: assets.assetDir("powertools") }),
+      endpointUrl: "http://127.0.0.1:9",
+      edgeDispatch: async () => ({
+        status: 400,
+        headers: {
+          "content-type": "application/x-amz-json-1.0",
+          "x-amzn-errortype": "QueueDoesNotExist",
+          "x-amzn-query-error": "AWS.SimpleQueueService.NonExistentQueue;Sender",
+        },
+        body: JSON.stringify({ __type: "QueueDoesNotExist", message: "The specified queue does not exist." }),
+      }),
+    });
+    runners.push(runner);
+
+    // Act
+    const result = await runner.invoke({});
+
+    // Assess
+    expect(result).toMatchObject({
+      ok: false,
+      errorType: "QueueDoesNotExist",
+      errorMessage: "The specified queue does not exist.",
+    });
   });
 });

@@ -325,6 +325,74 @@ describe("SqsEventSourcePoller concurrency", () => {
   });
 });
 
+describe("SqsEventSourcePoller and the function's execution environments", () => {
+  it("takes no more batches at once than the function has execution environments", async () => {
+    // Prepare
+    const invoker = new ScriptedInvoker(FUNCTION_NAME);
+    invoker.concurrencyLimit = 2;
+    const { queue } = startPoller({ batchSize: 1, maxConcurrency: 5 }, { invoker });
+    queue.send(...Array.from({ length: 6 }, (_, index) => `body-${index}`));
+
+    // Act
+    await settle();
+    const busy = { held: invoker.held.length, stillInQueue: queue.visibleCount };
+    while (invoker.held.length > 0) {
+      for (const held of [...invoker.held]) held.respond(succeeded());
+      await settle();
+    }
+
+    // Assess
+    expect(busy).toEqual({ held: 2, stillInQueue: 4 });
+    expect(invoker.maxInFlight).toBe(2);
+  });
+
+  it("asks the queue to keep received messages invisible for as long as the invocation can run", async () => {
+    // Prepare
+    const { queue, invoker } = startPoller();
+    invoker.longestInvocationMs = 40_000;
+    invoker.answerWith(() => succeeded());
+
+    // Act
+    queue.send("a");
+    await settle();
+
+    // Assess
+    expect(queue.minInvisibleRequests[0]).toBe(40_000);
+  });
+
+  it("gives failed messages the queue's visibility back, counted from their receive, once the invocation has ended", async () => {
+    // Prepare
+    const { clock, queue, invoker } = startPoller();
+    queue.visibilityTimeoutMs = 3_000;
+    const [first, second] = queue.send("a", "b");
+
+    // Act: the function reports the first record failed after 1 s of work.
+    await settle();
+    await clock.advance(1_000);
+    invoker.held[0]?.respond(succeeded({ batchItemFailures: [{ itemIdentifier: first }] }));
+    await settle();
+
+    // Assess
+    expect(queue.released).toEqual([{ messageId: first, afterMs: 2_000 }]);
+    expect(queue.deletedIds).toEqual([second]);
+  });
+
+  it("keeps messages invisible after a runtime crash, whose work may still be marked in progress", async () => {
+    // Prepare
+    const { queue, invoker } = startPoller();
+    queue.visibilityTimeoutMs = 3_000;
+    invoker.answerWith(() => failed("Runtime.ExitError", "Runtime exited with error: exit status 1"));
+
+    // Act
+    queue.send("a");
+    await settle();
+
+    // Assess
+    expect(queue.released).toEqual([]);
+    expect(queue.inFlightIds).toHaveLength(1);
+  });
+});
+
 describe("SqsEventSourcePoller lifecycle", () => {
   it("on stop, invokes a batch still inside its window and waits for running invocations", async () => {
     // Prepare

@@ -19,6 +19,12 @@ export class InMemoryEventSourceQueue implements EventSourceQueue {
   public readonly deletedIds: string[] = [];
   /** How many receives were made. */
   public receiveCalls = 0;
+  /** The `minInvisibleMs` of each receive, in order. */
+  public readonly minInvisibleRequests: (number | undefined)[] = [];
+  /** Messages handed back with `release`, and after how many ms. */
+  public readonly released: { readonly messageId: string; readonly afterMs: number }[] = [];
+  /** Set to give the queue a visibility timeout and a `release` method. */
+  public visibilityTimeoutMs: number | undefined;
   private readonly visible: ReceivedSqsMessage[] = [];
   private readonly inFlight = new Map<string, ReceivedSqsMessage>();
   private readonly waiters: Waiter[] = [];
@@ -65,8 +71,14 @@ export class InMemoryEventSourceQueue implements EventSourceQueue {
     this.deleteFailures.push(error);
   }
 
-  receive(max: number, waitMs: number, givenSignal?: AbortSignal): Promise<ReceivedSqsMessage[]> {
+  receive(
+    max: number,
+    waitMs: number,
+    givenSignal?: AbortSignal,
+    minInvisibleMs?: number,
+  ): Promise<ReceivedSqsMessage[]> {
     this.receiveCalls++;
+    this.minInvisibleRequests.push(minInvisibleMs);
     const signal = this.options.ignoreAbort === true ? undefined : givenSignal;
     const failure = this.receiveFailures.shift();
     if (failure !== undefined) return Promise.reject(failure);
@@ -96,6 +108,14 @@ export class InMemoryEventSourceQueue implements EventSourceQueue {
       if (message === undefined) throw new Error(`unknown receipt handle ${handle}`);
       this.inFlight.delete(handle);
       this.deletedIds.push(message.messageId);
+    }
+  }
+
+  async release(receiptHandles: readonly string[], afterMs: number): Promise<void> {
+    for (const handle of receiptHandles) {
+      const message = this.inFlight.get(handle);
+      if (message === undefined) throw new Error(`unknown receipt handle ${handle}`);
+      this.released.push({ messageId: message.messageId, afterMs });
     }
   }
 

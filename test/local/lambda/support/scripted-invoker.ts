@@ -21,6 +21,11 @@ export class ScriptedInvoker implements LambdaInvoker {
   public maxInFlight = 0;
   private answer: ((event: SqsEvent) => InvocationResult) | undefined;
 
+  /** {@inheritDoc LambdaInvoker.concurrencyLimit} */
+  public concurrencyLimit: number | undefined;
+  /** {@inheritDoc LambdaInvoker.longestInvocationMs} */
+  public longestInvocationMs: number | undefined;
+
   constructor(public readonly functionName: string) {}
 
   /** Answers every invocation at once with `answer(event)` instead of holding it. */
