@@ -48,6 +48,13 @@ export interface ConsumerContext {
   /**
    * Publishes a follow-up event in the consumed event's flow (same correlationId, causationId = the
    * consumed eventId). Rejects with {@link FollowUpPublishError} unless the bus accepted it.
+   *
+   * Its eventId is deterministic (`followUpEventId`): derived from the consumed eventId, this
+   * consumer's service name, the follow-up's detail-type and its position among the follow-ups this
+   * handling of the event publishes (0 for the first call, 1 for the next, ...). A retry of the
+   * record that publishes the same follow-ups in the same order (after a crash, a timeout or a
+   * failed follow-up) re-publishes the same eventIds, so idempotent consumers downstream skip the
+   * copies. `occurredAt` is the time of each publication, so a copy may carry a later one.
    */
   publishFollowUp<M extends EventTypeName>(detailType: M, data: DataOf<M>): Promise<PublishedOutcome>;
 }
@@ -175,22 +182,29 @@ export function createConsumer(options: ConsumerOptions): ConsumerHandler {
     keyPrefix: serviceName,
   });
 
-  const contextFor = (event: ConsumedEvent, record: SQSRecord, lambdaContext: Context): ConsumerContext => ({
-    logger,
-    lambdaContext,
-    messageId: record.messageId,
-    receiveCount: receiveCountOf(record),
-    publishFollowUp: async (detailType, data) => {
-      const outcome = await publisherOf().publish(followUp(event, { detailType, data }));
-      if (outcome.status !== "published") {
-        throw new FollowUpPublishError(outcome);
-      }
-      logger.info("Published follow-up event", {
-        followUp: { detailType: outcome.detailType, eventId: outcome.eventId },
-      });
-      return outcome;
-    },
-  });
+  /** A new context for each handling of a record: follow-up positions count from 0 each time. */
+  const contextFor = (event: ConsumedEvent, record: SQSRecord, lambdaContext: Context): ConsumerContext => {
+    let followUps = 0;
+    return {
+      logger,
+      lambdaContext,
+      messageId: record.messageId,
+      receiveCount: receiveCountOf(record),
+      publishFollowUp: async (detailType, data) => {
+        // Taken before any await: concurrent calls get the positions of the order they were made in.
+        const position = followUps++;
+        const request = followUp(event, { detailType, data }, { position, consumer: serviceName });
+        const outcome = await publisherOf().publish(request);
+        if (outcome.status !== "published") {
+          throw new FollowUpPublishError(outcome);
+        }
+        logger.info("Published follow-up event", {
+          followUp: { detailType: outcome.detailType, eventId: outcome.eventId, position },
+        });
+        return outcome;
+      },
+    };
+  };
 
   const handleRecord = async (record: SQSRecord, lambdaContext: Context): Promise<void> => {
     let event: ConsumedEvent;

@@ -1,7 +1,11 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from "@aws-sdk/client-eventbridge";
 import type { EventTypeName } from "../catalog";
 import { fullJitterDelay, sleep } from "./backoff";
-import { DEFAULT_MAX_ENTRY_BYTES, LEGACY_MAX_ENTRY_BYTES } from "./entry-size";
+import {
+  DEFAULT_MAX_AUDIT_RECORD_BYTES,
+  DEFAULT_MAX_ENTRY_BYTES,
+  LEGACY_MAX_ENTRY_BYTES,
+} from "./entry-size";
 import {
   type EnvelopeContext,
   isPutEventsEntryInput,
@@ -10,6 +14,7 @@ import {
   prepareRequest,
 } from "./envelope";
 import {
+  AuditRecordTooLargeError,
   EventTooLargeError,
   EventValidationError,
   PublishError,
@@ -41,6 +46,15 @@ export interface PublisherOptions {
    * @default DEFAULT_MAX_ENTRY_BYTES (1 MiB)
    */
   readonly maxEntryBytes?: number;
+  /**
+   * The largest audit record an event may make, in bytes: the event as EventBridge delivers it to
+   * the audit trail's Firehose stream (envelope included, plus a newline; see `auditRecordSize`).
+   * An event over it is rejected before sending (`AuditRecordTooLargeError`): EventBridge would
+   * accept it, but Firehose refuses records over 1,000 KiB, so it would take effect unaudited.
+   * Pass `false` for a bus no audit trail records, to publish entries up to `maxEntryBytes`.
+   * @default DEFAULT_MAX_AUDIT_RECORD_BYTES (1,024,000 bytes, Firehose's 1,000 KiB record limit)
+   */
+  readonly maxAuditRecordBytes?: number | false;
   /** PutEvents calls to keep in flight at once (each with up to 10 events). @default 16 */
   readonly maxInFlight?: number;
   /** Attempts per event, the first included, for retryable per-entry errors. @default 5 */
@@ -69,9 +83,10 @@ export interface PublisherOptions {
 }
 
 /**
- * The publishing logic every transport shares: catalog validation, envelope, size check, batching,
- * bounded concurrency with backpressure, retries of retryable failed entries only, outcomes in
- * input order, strict mode. A subclass only says how one PutEvents call is made.
+ * The publishing logic every transport shares: catalog validation, envelope, size checks (the
+ * PutEvents entry limit and the audit trail's record limit), batching, bounded concurrency with
+ * backpressure, retries of retryable failed entries only, outcomes in input order, strict mode. A
+ * subclass only says how one PutEvents call is made.
  */
 export abstract class BatchingPublisher implements EventPublisher {
   /** The bus entries are addressed to. */
@@ -80,6 +95,8 @@ export abstract class BatchingPublisher implements EventPublisher {
   public readonly producer: string;
   /** The size limit in bytes, per entry and per call. */
   public readonly maxEntryBytes: number;
+  /** The audit record size limit in bytes, per event; `false` when no audit trail is to be fitted. */
+  public readonly maxAuditRecordBytes: number | false;
   /** PutEvents calls kept in flight at once. */
   public readonly maxInFlight: number;
   /** Attempts per event for retryable failures. */
@@ -104,6 +121,15 @@ export abstract class BatchingPublisher implements EventPublisher {
       1,
       `${DEFAULT_MAX_ENTRY_BYTES} (1 MiB) or ${LEGACY_MAX_ENTRY_BYTES} (256 KiB)`,
     );
+    this.maxAuditRecordBytes =
+      options.maxAuditRecordBytes === false
+        ? false
+        : requireInteger(
+            "maxAuditRecordBytes",
+            options.maxAuditRecordBytes ?? DEFAULT_MAX_AUDIT_RECORD_BYTES,
+            1,
+            `${DEFAULT_MAX_AUDIT_RECORD_BYTES} (Firehose's 1,000 KiB) or false (no audit trail)`,
+          );
     this.maxInFlight = requireInteger("maxInFlight", options.maxInFlight ?? 16, 1, "16");
     this.maxAttempts = requireInteger("maxAttempts", options.maxAttempts ?? 5, 1, "5");
     this.strict = options.strict ?? false;
@@ -190,13 +216,16 @@ export abstract class BatchingPublisher implements EventPublisher {
     }
   }
 
-  /** @throws EventValidationError or EventTooLargeError */
+  /** @throws EventValidationError, EventTooLargeError or AuditRecordTooLargeError */
   #validate(input: PublishInput | PublishRequest): PreparedEvent {
     const prepared = isPutEventsEntryInput(input)
       ? prepareEntry(input, this.#context())
       : prepareRequest(input, this.#context());
     if (prepared.size > this.maxEntryBytes) {
       throw new EventTooLargeError(prepared.detailType, prepared.size, this.maxEntryBytes);
+    }
+    if (this.maxAuditRecordBytes !== false && prepared.auditSize > this.maxAuditRecordBytes) {
+      throw new AuditRecordTooLargeError(prepared.detailType, prepared.auditSize, this.maxAuditRecordBytes);
     }
     return prepared;
   }

@@ -2,7 +2,7 @@ import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { monotonicFactory } from "ulid";
 import type { z } from "zod";
 import { type EventType, eventTypes, findEventType } from "../catalog";
-import { putEventsEntrySize } from "./entry-size";
+import { auditRecordSize, putEventsEntrySize } from "./entry-size";
 import { EventValidationError } from "./errors";
 import type { AnyPublishRequest, PublishInput, PublishRequest, PutEventsEntryInput } from "./types";
 
@@ -34,6 +34,8 @@ export interface PreparedEvent {
   readonly entry: PutEventsRequestEntry;
   /** Bytes by AWS's PutEvents entry-size formula. */
   readonly size: number;
+  /** Bytes of the audit trail's record of the event, by {@link auditRecordSize}. */
+  readonly auditSize: number;
 }
 
 /** A request whose types are not known at compile time (read from a file, a queue, a CLI). */
@@ -52,7 +54,7 @@ export function isPutEventsEntryInput(input: PublishInput | PublishRequest): inp
 
 /**
  * Builds the PutEvents entry of a request: `Source` and `DetailType` from the catalog, `Detail` =
- * `{ metadata, data }` with the metadata filled in (new ULID `eventId`, `occurredAt`,
+ * `{ metadata, data }` with the metadata filled in (`eventId` given or a new ULID, `occurredAt`,
  * `schemaVersion`, `producer`, `correlationId` given or the event's own id, `causationId` when
  * chaining), `EventBusName`, `Resources` and `TraceHeader`. Validates against the catalog first.
  *
@@ -76,7 +78,7 @@ export function prepareRequest(
   context: EnvelopeContext,
 ): PreparedEvent {
   const eventType = requireEventType(request.detailType);
-  const eventId = newEventId();
+  const eventId = request.eventId ?? newEventId();
   const metadata = {
     eventId,
     schemaVersion: eventType.version,
@@ -95,7 +97,14 @@ export function prepareRequest(
     ...(request.resources === undefined ? {} : { Resources: [...request.resources] }),
     ...(traceHeader === undefined ? {} : { TraceHeader: traceHeader }),
   };
-  return { detailType: eventType.detailType, eventId, entry, size: putEventsEntrySize(entry) };
+  return {
+    detailType: eventType.detailType,
+    eventId,
+    entry,
+    size: putEventsEntrySize(entry),
+    // Detail is JSON.stringify's compact text: what the audit trail stores.
+    auditSize: auditRecordSize(entry),
+  };
 }
 
 /**
@@ -151,6 +160,11 @@ export function prepareEntry(input: PutEventsEntryInput, context: EnvelopeContex
     eventId: detail.metadata.eventId,
     entry,
     size: putEventsEntrySize(entry),
+    // EventBridge may deliver the detail as sent or re-serialized (compact): count the larger.
+    auditSize: Math.max(
+      auditRecordSize(entry),
+      auditRecordSize({ ...entry, Detail: JSON.stringify(parsedJson) }),
+    ),
   };
 }
 

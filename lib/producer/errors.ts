@@ -31,17 +31,50 @@ export class EventTooLargeError extends EventValidationError {
 
   constructor(
     detailType: string,
-    /** The entry size in bytes, by AWS's PutEvents entry-size formula. */
+    /** The size in bytes: the entry's, by AWS's PutEvents entry-size formula, unless a subclass says otherwise. */
     public readonly size: number,
-    /** The configured limit in bytes (`maxEntryBytes`). */
+    /** The configured limit in bytes (`maxEntryBytes`, or the subclass's own). */
     public readonly limit: number,
+    /** @default - the message for the PutEvents entry-size limit */
+    message?: string,
   ) {
     super(
-      `${detailType} event is ${size.toLocaleString("en-US")} bytes by the PutEvents entry-size formula; ` +
-        `the limit is ${limit.toLocaleString("en-US")} bytes (maxEntryBytes). ` +
-        "Store large payloads elsewhere (e.g. S3) and publish a reference, or raise maxEntryBytes if your bus accepts 1 MB entries.",
+      message ??
+        `${detailType} event is ${size.toLocaleString("en-US")} bytes by the PutEvents entry-size formula; ` +
+          `the limit is ${limit.toLocaleString("en-US")} bytes (maxEntryBytes). ` +
+          "Store large payloads elsewhere (e.g. S3) and publish a reference, or raise maxEntryBytes if your bus accepts 1 MB entries.",
       detailType,
       [`size ${size} > limit ${limit}`],
+    );
+  }
+}
+
+/**
+ * An event fits EventBridge but not the audit trail: its audit record (the EventBridge event as
+ * JSON, envelope included, plus a newline; see `auditRecordSize`) exceeds `maxAuditRecordBytes`,
+ * by default Firehose's 1,000 KiB record limit. EventBridge would accept it and Firehose refuse it,
+ * so it would take effect without ever being audited; it is rejected before sending instead.
+ */
+export class AuditRecordTooLargeError extends EventTooLargeError {
+  public override readonly name: string = "AuditRecordTooLargeError";
+
+  constructor(
+    detailType: string,
+    /** The audit record's size in bytes, by `auditRecordSize`. */
+    size: number,
+    /** The configured limit in bytes (`maxAuditRecordBytes`). */
+    limit: number,
+  ) {
+    super(
+      detailType,
+      size,
+      limit,
+      `${detailType} event would make an audit record of ${size.toLocaleString("en-US")} bytes ` +
+        "(the EventBridge event as JSON, envelope included, plus a newline); " +
+        `the audit trail takes at most ${limit.toLocaleString("en-US")} bytes (maxAuditRecordBytes; Firehose's record limit is 1,000 KiB = 1,024,000 bytes), ` +
+        "although EventBridge accepts entries up to 1 MiB, so the event would take effect without being audited. " +
+        "Store the payload in S3 and publish a reference to it (claim-check pattern), " +
+        "or pass maxAuditRecordBytes: false if no audit trail records this bus.",
     );
   }
 }

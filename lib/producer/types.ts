@@ -10,6 +10,13 @@ export interface PublishRequest<N extends EventTypeName = EventTypeName> {
   readonly causationId?: string;
   /** EventBridge `resources` (ARNs the event concerns). @default [] */
   readonly resources?: readonly string[];
+  /**
+   * `metadata.eventId`, the idempotency key. Give one only when it must be the same every time the
+   * same fact is published again, as `followUp` does for a retried consumer's follow-ups;
+   * never give one fact's id to another: consumers would skip it as a duplicate.
+   * @default - a new ULID
+   */
+  readonly eventId?: string;
 }
 
 /** What happened to one event, reported in input order. */

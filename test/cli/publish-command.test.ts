@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { catalog } from "../../lib/catalog";
 import { ExitCode, runCli } from "../../lib/cli";
 import { type PublishProblem, type PublishSummary, publishLines } from "../../lib/cli/commands/publish";
-import { InMemoryPublisher } from "../../lib/producer";
+import { InMemoryPublisher, prepareRequest } from "../../lib/producer";
 import { type MotoServer, motoUnavailableReason, startMoto } from "../support/moto";
 import { fakeIo } from "./fake-io";
 
@@ -113,6 +113,54 @@ describe("eventrail publish", () => {
     expect(io.err()).toBe("");
   });
 
+  describe("the audit trail's record limit", () => {
+    /** A line whose event makes an audit record of exactly `bytes`, padded through a resource. */
+    function cancelledWithAuditRecordOf(bytes: number): string {
+      const request = { detailType: "OrderCancelled", data: catalog.OrderCancelled.example } as const;
+      const { auditSize } = prepareRequest(
+        { ...request, resources: [""] },
+        { eventBusName: "orders", producer: "eventrail-cli" },
+      );
+      return JSON.stringify({
+        "detail-type": request.detailType,
+        data: request.data,
+        resources: ["r".repeat(bytes - auditSize)],
+      });
+    }
+
+    it("refuses by default an event whose audit record would exceed 1,000 KiB, and takes one at the limit", async () => {
+      // Prepare
+      const io = fakeIo({
+        stdin: `${cancelledWithAuditRecordOf(1_024_000)}\n${cancelledWithAuditRecordOf(1_024_001)}\n`,
+      });
+
+      // Act
+      const code = await runCli(["publish", "--bus", "orders", "--dry-run"], io);
+
+      // Assess
+      expect(code).toBe(ExitCode.failure);
+      expect(io.err()).toMatch(
+        /^line 2: OrderCancelled invalid \(AuditRecordTooLargeError\): .*audit record of 1,024,001 bytes.*at most 1,024,000 bytes.*claim-check/,
+      );
+      expect(io.out()).toContain("1 of 2 event(s)");
+    });
+
+    it("takes it with --max-audit-record-bytes off", async () => {
+      // Prepare
+      const io = fakeIo({ stdin: `${cancelledWithAuditRecordOf(1_024_001)}\n` });
+
+      // Act
+      const code = await runCli(
+        ["publish", "--bus", "orders", "--dry-run", "--max-audit-record-bytes", "off"],
+        io,
+      );
+
+      // Assess
+      expect(code).toBe(ExitCode.ok);
+      expect(io.out()).toContain("1 of 1 event(s)");
+    });
+  });
+
   it("refuses to wait on a terminal when no file is given", async () => {
     const io = fakeIo({ stdinIsTTY: true });
     expect(await runCli(["publish", "--bus", "orders"], io)).toBe(ExitCode.usage);
@@ -123,6 +171,10 @@ describe("eventrail publish", () => {
     [["--file", "/nonexistent/events.ndjson"], /--file "\/nonexistent\/events.ndjson" cannot be read/],
     [["--max-in-flight", "0"], /--max-in-flight "0" is not a whole number of at least 1/],
     [["--max-entry-bytes", "1MB"], /--max-entry-bytes "1MB" is not a whole number/],
+    [
+      ["--max-audit-record-bytes", "none"],
+      /--max-audit-record-bytes "none" is neither a whole number of at least 1 nor "off"/,
+    ],
     [["--endpoint", "localhost:4010"], /--endpoint "localhost:4010" is not an http\(s\) URL/],
   ])("rejects %j before doing anything", async (args, message) => {
     const io = fakeIo({ stdin: cancelled("ORD-1") });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { catalog } from "../../lib/catalog";
 import {
+  auditRecordSize,
   EventValidationError,
   followUp,
   newEventId,
@@ -62,16 +63,30 @@ describe("toPutEventsEntry", () => {
   it("keeps a given correlationId and sets causationId when chaining", () => {
     // Prepare
     const cause = { metadata: { eventId: "01CAUSE", correlationId: "01FLOW" } };
-    const request = followUp(cause, {
-      detailType: "InventoryReserved",
-      data: catalog.InventoryReserved.example,
-    });
+    const request = followUp(
+      cause,
+      { detailType: "InventoryReserved", data: catalog.InventoryReserved.example },
+      { position: 0 },
+    );
 
     // Act
     const metadata = metadataOf(toPutEventsEntry(request, context));
 
     // Assess
     expect(metadata).toMatchObject({ correlationId: "01FLOW", causationId: "01CAUSE" });
+  });
+
+  it("takes a given eventId as metadata.eventId and as the default correlationId", () => {
+    // Act
+    const metadata = metadataOf(
+      toPutEventsEntry({ ...orderPlaced(1), eventId: "01K2HZ3V1Q6Y0WJ8T7N4B5C6D7" }, context),
+    );
+
+    // Assess
+    expect(metadata).toMatchObject({
+      eventId: "01K2HZ3V1Q6Y0WJ8T7N4B5C6D7",
+      correlationId: "01K2HZ3V1Q6Y0WJ8T7N4B5C6D7",
+    });
   });
 
   it("carries resources and the trace header of the current Lambda invocation", () => {
@@ -118,6 +133,27 @@ describe("prepareEntry (a ready PutEvents entry)", () => {
     expect(prepared.entry.Detail).toBe(readyEntry().Detail);
     expect(prepared.entry.EventBusName).toBe("orders-bus");
     expect(prepared.size).toBe(putEventsEntrySize(prepared.entry));
+    expect(prepared.auditSize).toBe(auditRecordSize(prepared.entry));
+  });
+
+  it("sizes the audit record by the larger of the Detail as sent and as EventBridge may re-serialize it", () => {
+    // Prepare: indented JSON is larger as sent; a number like 1e5 is larger once re-serialized (100000).
+    const detail = JSON.parse(readyEntry().Detail) as object;
+    const indented = readyEntry({ Detail: JSON.stringify(detail, null, 2) });
+    const compact = readyEntry({ Detail: JSON.stringify(detail) });
+    const exponent = readyEntry({ Detail: `${JSON.stringify(detail).slice(0, -1)},"n":1e5}` });
+
+    // Act
+    const [indentedSize, compactSize, exponentSize] = [indented, compact, exponent].map(
+      (entry) => prepareEntry(entry, context).auditSize,
+    );
+
+    // Assess
+    expect(indentedSize).toBe(auditRecordSize(indented));
+    expect(indentedSize).toBeGreaterThan(compactSize ?? 0);
+    expect(exponentSize).toBe(
+      auditRecordSize({ ...exponent, Detail: JSON.stringify(JSON.parse(exponent.Detail)) }),
+    );
   });
 
   it.each([

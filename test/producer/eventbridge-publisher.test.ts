@@ -3,6 +3,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { catalog } from "../../lib/catalog";
 import {
+  AuditRecordTooLargeError,
+  DEFAULT_MAX_AUDIT_RECORD_BYTES,
   EventBridgePublisher,
   type EventBridgePublisherOptions,
   EventTooLargeError,
@@ -11,7 +13,9 @@ import {
   PublishError,
   PublisherConfigurationError,
   type PublishInput,
+  type PublishRequest,
   PublishStreamConsumedError,
+  prepareRequest,
   putEventsEntrySize,
 } from "../../lib/producer";
 import { orderIdOf, orderPlaced, orderPlacedRequests, putEventsAnswering } from "./factories";
@@ -112,6 +116,87 @@ describe("EventBridgePublisher", () => {
         /is 262,[0-9]{3} bytes .* the limit is 262,144 bytes/,
       );
       expect(sentCalls().flat().map(orderIdOf)).toEqual(["ORD-0", "ORD-2"]);
+    });
+
+    describe("the audit trail's record limit", () => {
+      /** An OrderPlaced request whose audit record is exactly `bytes`, padded through a resource. */
+      function withAuditRecordOf(bytes: number, n = 0): PublishRequest<"OrderPlaced"> {
+        const base = { ...orderPlaced(n), resources: [""] };
+        const { auditSize } = prepareRequest(base, { eventBusName: "orders-bus", producer: "checkout" });
+        return { ...base, resources: ["r".repeat(bytes - auditSize)] };
+      }
+
+      it("accepts an event whose audit record is just under the limit, and one exactly at it", async () => {
+        // Prepare
+        eventBridge.on(PutEventsCommand).callsFake(putEventsAnswering());
+
+        // Act
+        const result = await publisher().publishAll([
+          withAuditRecordOf(DEFAULT_MAX_AUDIT_RECORD_BYTES - 1, 0),
+          withAuditRecordOf(DEFAULT_MAX_AUDIT_RECORD_BYTES, 1),
+        ]);
+
+        // Assess
+        expect(result).toMatchObject({ published: 2, invalid: 0 });
+      });
+
+      it("refuses one byte over before PutEvents, naming the size, the limit and the claim-check fix", async () => {
+        // Prepare
+        eventBridge.on(PutEventsCommand).callsFake(putEventsAnswering());
+        const tooBig = withAuditRecordOf(DEFAULT_MAX_AUDIT_RECORD_BYTES + 1);
+
+        // Act
+        const outcome = await publisher().publish(tooBig);
+
+        // Assess: EventBridge itself would take it (its entry is under 1 MiB).
+        expect(prepareRequest(tooBig, { eventBusName: "b", producer: "checkout" }).size).toBeLessThan(
+          1_048_576,
+        );
+        expect(outcome).toMatchObject({ status: "invalid", errorCode: "AuditRecordTooLargeError" });
+        const message = outcome.status === "invalid" ? outcome.errorMessage : "";
+        expect(message).toContain("audit record of 1,024,001 bytes");
+        expect(message).toContain("at most 1,024,000 bytes (maxAuditRecordBytes");
+        expect(message).toMatch(
+          /Store the payload in S3 and publish a reference to it \(claim-check pattern\)/,
+        );
+        expect(message).toContain("maxAuditRecordBytes: false");
+        expect(sentCalls()).toHaveLength(0);
+      });
+
+      it("throws an AuditRecordTooLargeError, an EventTooLargeError, in strict mode", async () => {
+        // Act
+        const publishing = publisher({ strict: true }).publish(
+          withAuditRecordOf(DEFAULT_MAX_AUDIT_RECORD_BYTES + 1),
+        );
+
+        // Assess
+        const error = await publishing.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AuditRecordTooLargeError);
+        expect(error).toBeInstanceOf(EventTooLargeError);
+        expect(error).toMatchObject({ size: 1_024_001, limit: 1_024_000, detailType: "OrderPlaced" });
+      });
+
+      it("accepts it with maxAuditRecordBytes: false, for a bus no audit trail records", async () => {
+        // Prepare
+        eventBridge.on(PutEventsCommand).callsFake(putEventsAnswering());
+
+        // Act
+        const outcome = await publisher({ maxAuditRecordBytes: false }).publish(
+          withAuditRecordOf(DEFAULT_MAX_AUDIT_RECORD_BYTES + 1),
+        );
+
+        // Assess
+        expect(outcome.status).toBe("published");
+        expect(sentCalls().flat()).toHaveLength(1);
+      });
+
+      it("applies a smaller limit when one is given", async () => {
+        // Act
+        const outcome = await publisher({ maxAuditRecordBytes: 2_000 }).publish(withAuditRecordOf(2_001));
+
+        // Assess
+        expect(outcome).toMatchObject({ status: "invalid", errorCode: "AuditRecordTooLargeError" });
+      });
     });
 
     it("rejects data that fails the catalog schema without calling PutEvents", async () => {
@@ -522,6 +607,11 @@ describe("EventBridgePublisher", () => {
       ["no call in flight", { maxInFlight: 0 }, /maxInFlight must be an integer of at least 1; received 0/],
       ["a fractional size limit", { maxEntryBytes: 1.5 }, /maxEntryBytes must be an integer.*received 1.5/],
       ["zero attempts", { maxAttempts: 0 }, /maxAttempts must be an integer of at least 1; received 0/],
+      [
+        "an audit record limit of 0",
+        { maxAuditRecordBytes: 0 },
+        /maxAuditRecordBytes must be an integer of at least 1; received 0. Pass e.g. 1024000 .* or false/,
+      ],
     ])("refuses %s, naming the setting and the value", (_case, options, message) => {
       expect(() => publisher(options)).toThrow(PublisherConfigurationError);
       expect(() => publisher(options)).toThrow(message);

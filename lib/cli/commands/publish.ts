@@ -3,6 +3,7 @@ import { access } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import {
+  DEFAULT_MAX_AUDIT_RECORD_BYTES,
   DEFAULT_MAX_ENTRY_BYTES,
   EventBridgePublisher,
   type EventPublisher,
@@ -80,6 +81,11 @@ export const publishCommand = defineCommand({
       valueName: "N",
       description: `PutEvents size limit (default ${DEFAULT_MAX_ENTRY_BYTES}; ${LEGACY_MAX_ENTRY_BYTES} for 256 KB buses).`,
     },
+    "max-audit-record-bytes": {
+      type: "string",
+      valueName: "N|off",
+      description: `Largest audit record an event may make (default ${DEFAULT_MAX_AUDIT_RECORD_BYTES}, Firehose's 1,000 KiB); off for a bus without the audit trail.`,
+    },
     "max-in-flight": { type: "string", valueName: "N", description: "PutEvents calls at once (default 16)." },
     "dry-run": { type: "boolean", description: "Validate and batch, but send nothing." },
     json: { type: "boolean", description: "Print the summary as JSON, with every problem." },
@@ -92,12 +98,14 @@ export const publishCommand = defineCommand({
   ],
   async run(options, io) {
     const maxEntryBytes = integerOption("max-entry-bytes", options["max-entry-bytes"], 1);
+    const maxAuditRecordBytes = auditLimitOption(options["max-audit-record-bytes"]);
     const maxInFlight = integerOption("max-in-flight", options["max-in-flight"], 1);
     const lines = await openLines(options.file, io);
     const settings = {
       eventBusName: options.bus,
       producer: options.producer ?? "eventrail-cli",
       ...(maxEntryBytes === undefined ? {} : { maxEntryBytes }),
+      ...(maxAuditRecordBytes === undefined ? {} : { maxAuditRecordBytes }),
       ...(maxInFlight === undefined ? {} : { maxInFlight }),
     };
     let publisher: EventPublisher;
@@ -204,6 +212,18 @@ function integerOption(name: string, value: string | undefined, min: number): nu
     );
   }
   return number;
+}
+
+/** `--max-audit-record-bytes`: a whole number of bytes, or `off` for a bus without the audit trail. */
+function auditLimitOption(value: string | undefined): number | false | undefined {
+  if (value === undefined) return undefined;
+  if (value === "off") return false;
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new CliUsageError(
+      `--max-audit-record-bytes "${value}" is neither a whole number of at least 1 nor "off"; e.g. --max-audit-record-bytes ${DEFAULT_MAX_AUDIT_RECORD_BYTES} (the default), or off for a bus no audit trail records.`,
+    );
+  }
+  return Number(value);
 }
 
 function describeProblem(problem: PublishProblem, io: CliIo): string {

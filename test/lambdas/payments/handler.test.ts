@@ -26,12 +26,13 @@ const idempotencyClient = mockClient(DynamoDBClient);
 const stateTable = mockClient(DynamoDBDocumentClient);
 const eventBridge = mockClient(EventBridgeClient);
 let output: CapturedOutput;
+let idempotencyTable: FakeIdempotencyTable;
 
 beforeEach(() => {
   idempotencyClient.reset();
   stateTable.reset();
   eventBridge.reset();
-  new FakeIdempotencyTable(idempotencyClient);
+  idempotencyTable = new FakeIdempotencyTable(idempotencyClient);
   stateTable.on(PutCommand).resolves({});
   acceptAllEvents(eventBridge);
   output = new CapturedOutput();
@@ -153,6 +154,31 @@ describe("payments consumer", () => {
     expect(duplicate.batchItemFailures).toEqual([]);
     expect(stateTable.commandCalls(PutCommand)).toHaveLength(1);
     expect(sentEvents(eventBridge)).toHaveLength(1);
+  });
+
+  it("re-publishes PaymentProcessed with the same eventId when a crash made SQS deliver the event again", async () => {
+    // Prepare: the first handling charged and published, then the function died before its
+    // idempotency record was completed (the in-progress record expires); the retry finds the payment.
+    const reserved = inventoryReserved();
+    await handler(sqsEvent(sqsRecord(reserved)), lambdaContext());
+    const [recorded] = stateTable.commandCalls(PutCommand).map((call) => call.args[0].input.Item);
+    idempotencyTable.items.clear();
+    stateTable
+      .on(PutCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }),
+      );
+    stateTable.on(GetCommand).resolves({ Item: recorded });
+
+    // Act
+    const retry = await handler(sqsEvent(sqsRecord(reserved, { receiveCount: 2 })), lambdaContext());
+
+    // Assess: two copies of one fact, which every idempotent consumer downstream tells apart by its id.
+    expect(retry.batchItemFailures).toEqual([]);
+    const [first, copy] = sentEvents(eventBridge);
+    expect(copy?.detailType).toBe("PaymentProcessed");
+    expect(copy?.metadata.eventId).toBe(first?.metadata.eventId);
+    expect(copy?.data).toEqual(first?.data);
   });
 
   it("fails only the poisoned record of a batch", async () => {

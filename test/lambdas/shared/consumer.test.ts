@@ -11,6 +11,7 @@ import {
 import { MissingEnvironmentVariableError, requireEnv } from "../../../lambdas/shared/env";
 import { logger } from "../../../lambdas/shared/powertools";
 import type { EventTypeName } from "../../../lib/catalog";
+import { followUpEventId } from "../../../lib/producer/follow-up";
 import { InMemoryPublisher } from "../../../lib/producer/in-memory-publisher";
 import { anEvent, lambdaContext, sqsEvent, sqsRecord } from "../support/events";
 import { FakeIdempotencyTable } from "../support/idempotency-table";
@@ -318,6 +319,155 @@ describe("createConsumer", () => {
       expect(rememberedAfterRefusal).toEqual(["COMPLETED"]);
       expect(redelivered.batchItemFailures).toEqual([]);
       expect(publisher.ofType("InventoryReservationFailed")).toHaveLength(1);
+    });
+
+    describe("deterministic eventIds", () => {
+      const reservationFailed = (orderId: string, skus: string[]) =>
+        ({ orderId, customerId: "CUST-1", reason: "unknown-sku", skus }) as const;
+
+      /**
+       * A consumer whose OrderCancelled handler publishes two follow-ups, then fails its first
+       * `crashes` handlings: the follow-ups went out, but the record was not marked done, as when
+       * the function crashes or times out after publishing.
+       */
+      function publishingTwice(publisher: InMemoryPublisher, crashes = 0) {
+        let handlings = 0;
+        return createConsumer({
+          publisher: () => publisher,
+          handlers: {
+            OrderCancelled: async (event, { publishFollowUp }) => {
+              await publishFollowUp(
+                "InventoryReservationFailed",
+                reservationFailed(event.data.orderId, ["A"]),
+              );
+              await publishFollowUp(
+                "InventoryReservationFailed",
+                reservationFailed(event.data.orderId, ["B"]),
+              );
+              handlings += 1;
+              if (handlings <= crashes) throw new Error("crashed after publishing");
+            },
+          },
+        });
+      }
+
+      it("re-publishes identical eventIds when the same consumed event is handled again", async () => {
+        // Prepare
+        const publisher = new InMemoryPublisher({ producer: "test-consumer" });
+        const handler = publishingTwice(publisher, 1);
+        const record = sqsRecord(anEvent("OrderCancelled"));
+
+        // Act
+        const crashed = handler(sqsEvent(record), lambdaContext());
+        await expect(crashed).rejects.toBeInstanceOf(FullBatchFailureError);
+        const retried = await handler(
+          sqsEvent({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: "2" } }),
+          lambdaContext(),
+        );
+
+        // Assess
+        expect(retried.batchItemFailures).toEqual([]);
+        const ids = publisher.ofType("InventoryReservationFailed").map((event) => event.metadata.eventId);
+        expect(ids).toHaveLength(4);
+        expect(ids.slice(2)).toEqual(ids.slice(0, 2));
+      });
+
+      it("derives each follow-up's id from the consumed eventId, the consumer, the detail-type and the position", async () => {
+        // Prepare
+        const publisher = new InMemoryPublisher({ producer: "test-consumer" });
+        const cause = anEvent("OrderCancelled");
+
+        // Act
+        await publishingTwice(publisher)(sqsEvent(sqsRecord(cause)), lambdaContext());
+
+        // Assess: two follow-ups of one event, even of one type, get different ids.
+        const ids = publisher.ofType("InventoryReservationFailed").map((event) => event.metadata.eventId);
+        expect(ids).toEqual(
+          [0, 1].map((position) =>
+            followUpEventId(cause.detail.metadata.eventId, "InventoryReservationFailed", {
+              position,
+              consumer: "test-consumer",
+            }),
+          ),
+        );
+        expect(new Set(ids).size).toBe(2);
+        expect(output.logs("Published follow-up event").map((line) => line.followUp)).toEqual([
+          { detailType: "InventoryReservationFailed", eventId: ids[0], position: 0 },
+          { detailType: "InventoryReservationFailed", eventId: ids[1], position: 1 },
+        ]);
+      });
+
+      it("gives the follow-ups of different consumed events different ids", async () => {
+        // Prepare
+        const publisher = new InMemoryPublisher({ producer: "test-consumer" });
+        const handler = publishingTwice(publisher);
+
+        // Act
+        await handler(
+          sqsEvent(sqsRecord(anEvent("OrderCancelled")), sqsRecord(anEvent("OrderCancelled"))),
+          lambdaContext(),
+        );
+
+        // Assess
+        const ids = publisher.ofType("InventoryReservationFailed").map((event) => event.metadata.eventId);
+        expect(ids).toHaveLength(4);
+        expect(new Set(ids).size).toBe(4);
+      });
+
+      it("numbers concurrent follow-ups in the order they were published", async () => {
+        // Prepare
+        const publisher = new InMemoryPublisher({ producer: "test-consumer" });
+        const cause = anEvent("OrderCancelled");
+        const handler = createConsumer({
+          publisher: () => publisher,
+          handlers: {
+            OrderCancelled: async (event, { publishFollowUp }) => {
+              await Promise.all([
+                publishFollowUp("InventoryReservationFailed", reservationFailed(event.data.orderId, ["A"])),
+                publishFollowUp("InventoryReservationFailed", reservationFailed(event.data.orderId, ["B"])),
+              ]);
+            },
+          },
+        });
+
+        // Act
+        await handler(sqsEvent(sqsRecord(cause)), lambdaContext());
+
+        // Assess
+        const bySku = Object.fromEntries(
+          publisher
+            .ofType("InventoryReservationFailed")
+            .map((event) => [event.data.skus[0], event.metadata.eventId]),
+        );
+        const idAt = (position: number) =>
+          followUpEventId(cause.detail.metadata.eventId, "InventoryReservationFailed", {
+            position,
+            consumer: "test-consumer",
+          });
+        expect(bySku).toEqual({ A: idAt(0), B: idAt(1) });
+      });
+
+      it("lets an idempotent consumer downstream skip the copy a retry re-published", async () => {
+        // Prepare: the upstream consumer publishes, crashes, and publishes again on its retry.
+        const publisher = new InMemoryPublisher({ producer: "test-consumer" });
+        const upstream = publishingTwice(publisher, 1);
+        const record = sqsRecord(anEvent("OrderCancelled"));
+        await upstream(sqsEvent(record), lambdaContext()).catch(() => undefined);
+        await upstream(sqsEvent(record), lambdaContext());
+        const onFailed = recordingHandler<"InventoryReservationFailed">();
+        const downstream = createConsumer({ handlers: { InventoryReservationFailed: onFailed } });
+        const delivered = publisher.published.map((event) =>
+          sqsRecord({ ...anEvent("InventoryReservationFailed"), detail: event.detail }),
+        );
+
+        // Act
+        const response = await downstream(sqsEvent(...delivered), lambdaContext());
+
+        // Assess: 4 deliveries, 2 facts.
+        expect(response.batchItemFailures).toEqual([]);
+        expect(onFailed.calls).toHaveLength(2);
+        expect(output.logs("Duplicate delivery skipped")).toHaveLength(2);
+      });
     });
 
     it("fails the record when the consumer was built without a publisher", async () => {
