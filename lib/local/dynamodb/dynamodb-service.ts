@@ -1,6 +1,6 @@
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
 import { type KeySchemas, keyOf } from "./key-schemas";
-import type { TableLocks } from "./table-locks";
+import type { LockedItem, TableLocks } from "./table-locks";
 import { describeTimeToLive, type TimeToLiveSettings, updateTimeToLive } from "./time-to-live";
 import { transactGetItems } from "./transact-get-items";
 import { transactWriteItems } from "./transact-write-items";
@@ -28,8 +28,8 @@ export interface DynamoDbServiceProps {
 
 /** Single-item writes, which may ask for the old item when their condition fails. */
 const CONDITIONAL_WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem"]);
-/** Reads of one table. */
-const TABLE_READS = new Set(["GetItem", "Query", "Scan"]);
+/** Reads of many items of one table. */
+const TABLE_READS = new Set(["Query", "Scan"]);
 
 /**
  * The DynamoDB JSON 1.0 service behind the edge (`X-Amz-Target: DynamoDB_20120810.<Operation>`).
@@ -39,7 +39,8 @@ const TABLE_READS = new Set(["GetItem", "Query", "Scan"]);
  * - UpdateTimeToLive and DescribeTimeToLive keep a setting per table (dynalite has no TTL);
  * - `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem, UpdateItem and DeleteItem, which
  *   dynalite ignores, adds the existing item to `ConditionalCheckFailedException` as `Item`;
- * - item reads and writes take the table locks, so that they never interleave with a transaction.
+ * - reads and writes take the locks of the items they touch (Query, Scan and batches: of their
+ *   tables), so that they never interleave with a transaction on the same items.
  */
 export function createDynamoDbService(props: DynamoDbServiceProps): AwsJsonService {
   const { call, locks, keySchemas, timeToLive } = props;
@@ -48,9 +49,28 @@ export function createDynamoDbService(props: DynamoDbServiceProps): AwsJsonServi
     return tableName === undefined ? [] : [tableName];
   };
 
+  /** The one item a single-item request touches; undefined when its input does not say (dynalite refuses it). */
+  const oneItem = async (operation: string, input: Readonly<JsonObject>): Promise<LockedItem | undefined> => {
+    const tableName = tableNameOf(input);
+    if (tableName === undefined) return undefined;
+    const key = await keyOfWrite(operation, input, tableName, keySchemas).catch(() => undefined);
+    return key === undefined ? undefined : { tableName, key };
+  };
+
   return async (operation, input) => {
     if (CONDITIONAL_WRITES.has(operation)) {
-      return locks.withExclusive(oneTable(input), () => conditionalWrite(operation, input, call, keySchemas));
+      const write = () => conditionalWrite(operation, input, call, keySchemas);
+      const item = await oneItem(operation, input);
+      return item === undefined
+        ? locks.withExclusive(oneTable(input), write)
+        : locks.withExclusiveItems([item], write);
+    }
+    if (operation === "GetItem") {
+      const item = await oneItem(operation, input);
+      const read = () => call(operation, input);
+      return item === undefined
+        ? locks.withShared(oneTable(input), read)
+        : locks.withSharedItems([item], read);
     }
     if (TABLE_READS.has(operation)) return locks.withShared(oneTable(input), () => call(operation, input));
     switch (operation) {
@@ -83,7 +103,7 @@ export function createDynamoDbService(props: DynamoDbServiceProps): AwsJsonServi
 }
 
 /**
- * PutItem, UpdateItem or DeleteItem, run under the table's exclusive lock so that, when its
+ * PutItem, UpdateItem or DeleteItem, run under the item's exclusive lock so that, when its
  * condition fails, the item read for `ALL_OLD` is the one the condition was evaluated against.
  */
 async function conditionalWrite(

@@ -1,4 +1,4 @@
-import type { TableLocks } from "./table-locks";
+import type { LockedItem, TableLocks } from "./table-locks";
 import { transactItemsOf } from "./transact-write-items";
 import {
   type DynamoDbCall,
@@ -40,15 +40,23 @@ export async function transactGetItems(
     for (const member of GET_MEMBERS) if (get[member] !== undefined) request[member] = get[member];
     return { tableName: get.TableName, request };
   });
-  return context.locks.withShared(
-    gets.map((get) => get.tableName),
-    async () => {
-      const responses: JsonObject[] = [];
-      for (const get of gets) {
-        const output = await context.call("GetItem", get.request);
-        responses.push(isJsonObject(output.Item) ? { Item: output.Item } : {});
-      }
-      return { Responses: responses };
-    },
-  );
+  const read = async (): Promise<JsonObject> => {
+    const responses: JsonObject[] = [];
+    for (const get of gets) {
+      const output = await context.call("GetItem", get.request);
+      responses.push(isJsonObject(output.Item) ? { Item: output.Item } : {});
+    }
+    return { Responses: responses };
+  };
+  const items: LockedItem[] = [];
+  for (const get of gets) {
+    if (isJsonObject(get.request.Key)) items.push({ tableName: get.tableName, key: get.request.Key });
+  }
+  // A Get without a usable Key is refused by the store; until then its whole table is held.
+  return items.length === gets.length
+    ? context.locks.withSharedItems(items, read)
+    : context.locks.withShared(
+        gets.map((get) => get.tableName),
+        read,
+      );
 }

@@ -84,7 +84,7 @@ interface AppliedWrite {
 /**
  * TransactWriteItems, which dynalite lacks, emulated all-or-nothing. The request is validated as
  * DynamoDB does (1 to 100 actions, one kind per action, required members, existing tables, no two
- * actions on one item); then, holding every named table exclusively (see {@link TableLocks}), each
+ * actions on one item); then, holding every item it names exclusively (see {@link TableLocks}), each
  * action is applied in order as a conditional single-item write that returns the old image, and a
  * ConditionCheck as a write that cannot change the item. Every action is tried, so that each one's
  * cancellation reason is known, as DynamoDB reports them; if any failed, the applied writes are
@@ -100,8 +100,8 @@ export async function transactWriteItems(
   context: TransactionContext,
 ): Promise<JsonObject> {
   const actions = await planActions(input, context.keySchemas);
-  return context.locks.withExclusive(
-    actions.map((action) => action.tableName),
+  return context.locks.withExclusiveItems(
+    actions.map((action) => ({ tableName: action.tableName, key: action.key })),
     async () => {
       const applied: AppliedWrite[] = [];
       const reasons: CancellationReason[] = [];

@@ -106,3 +106,97 @@ describe("TableLocks", () => {
     expect(result).toBe("ran");
   });
 });
+
+/** Work that runs until released, recording when it started. */
+function itemWork(started: string[], name: string): { run: () => Promise<void>; release: () => void } {
+  let release = (): void => {};
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    run: async () => {
+      started.push(name);
+      await done;
+    },
+    release: () => release(),
+  };
+}
+
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const item = (pk: string) => ({ tableName: "orders", key: { pk: { S: pk } } });
+
+describe("TableLocks per item", () => {
+  it("runs writes to different items of one table at the same time", async () => {
+    // Prepare
+    const locks = new TableLocks();
+    const started: string[] = [];
+    const a = itemWork(started, "a");
+    const b = itemWork(started, "b");
+
+    // Act
+    const first = locks.withExclusiveItems([item("a")], a.run);
+    const second = locks.withExclusiveItems([item("b")], b.run);
+    await flush();
+
+    // Assess
+    expect(started).toEqual(["a", "b"]);
+    a.release();
+    b.release();
+    await Promise.all([first, second]);
+  });
+
+  it("makes a write to the same item wait, whatever the order of its key attributes", async () => {
+    // Prepare
+    const locks = new TableLocks();
+    const started: string[] = [];
+    const first = itemWork(started, "first");
+    const second = itemWork(started, "second");
+
+    // Act
+    const running = locks.withExclusiveItems(
+      [{ tableName: "orders", key: { pk: { S: "a" }, sk: { S: "1" } } }],
+      first.run,
+    );
+    const waiting = locks.withSharedItems(
+      [{ tableName: "orders", key: { sk: { S: "1" }, pk: { S: "a" } } }],
+      second.run,
+    );
+    await flush();
+    const whileHeld = [...started];
+    first.release();
+    await running;
+    await flush();
+
+    // Assess
+    expect(whileHeld).toEqual(["first"]);
+    expect(started).toEqual(["first", "second"]);
+    second.release();
+    await waiting;
+  });
+
+  it("keeps a whole-table read away from item writes of that table, and no further", async () => {
+    // Prepare
+    const locks = new TableLocks();
+    const started: string[] = [];
+    const write = itemWork(started, "write orders/a");
+    const scan = itemWork(started, "scan orders");
+    const other = itemWork(started, "write stock/x");
+
+    // Act
+    const writing = locks.withExclusiveItems([item("a")], write.run);
+    const scanning = locks.withShared(["orders"], scan.run);
+    const otherTable = locks.withExclusiveItems([{ tableName: "stock", key: { pk: { S: "x" } } }], other.run);
+    await flush();
+    const whileWriting = [...started];
+    write.release();
+    await writing;
+    await flush();
+
+    // Assess
+    expect(whileWriting).toEqual(["write orders/a", "write stock/x"]);
+    expect(started).toContain("scan orders");
+    scan.release();
+    other.release();
+    await Promise.all([scanning, otherTable]);
+  });
+});
