@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AnyPublishRequest } from "../lib/producer/types";
+import { BENCH_SKU } from "./local-pipeline-seed";
 
 /**
  * The child processes of `local-pipeline.bench.ts`, kept out of that file so that a child loads
@@ -12,14 +13,22 @@ import type { AnyPublishRequest } from "../lib/producer/types";
  *
  * - `start <cdkOutDir>`: start-up of a fresh process, then the cold first invocation;
  * - `produce <endpoint> <spec>`: publishes events (see {@link ProduceSpec}) from outside the
- *   pipeline's process, as a producer would.
+ *   pipeline's process, as a producer would;
+ * - `profile <cdkOutDir> <type> <count>`: runs the pipeline (run it with `--cpu-prof`), publishes
+ *   `count` events of `type` from a `produce` child and exits once the consumers handled them all,
+ *   so that Node writes one CPU profile per thread (see `cpu-profile-stages.ts`).
  */
 
 /** The event types the bench publishes. */
 export type BenchEventType = "PaymentFailed" | "OrderCancelled" | "OrderPlaced";
 
-/** The SKU the bench seeds with ample stock, so that every OrderPlaced is reserved and charged. */
-export const BENCH_SKU = "BENCH";
+/** The handling each event type gets in the example app, as records per consumer. */
+export const ROUTES: Record<BenchEventType, { inventory: number; payments: number; analytics: number }> = {
+  PaymentFailed: { inventory: 0, payments: 0, analytics: 1 },
+  OrderCancelled: { inventory: 1, payments: 0, analytics: 1 },
+  // OrderPlaced → inventory → InventoryReserved → payments → PaymentProcessed; analytics counts all three.
+  OrderPlaced: { inventory: 1, payments: 1, analytics: 3 },
+};
 
 /** What a `produce` child publishes. */
 export interface ProduceSpec {
@@ -247,9 +256,61 @@ async function produce(endpoint: string, spec: ProduceSpec): Promise<void> {
   report(produced);
 }
 
+/** Runs one route under the profiler: start, seed, publish from a producer process, drain, stop. */
+async function profileRoute(cdkOutDir: string, type: BenchEventType, count: number): Promise<void> {
+  const stateDir = await mkdtemp(path.join(tmpdir(), "eventrail-bench-profile-"));
+  const { LocalPipeline } = await import("../lib/local/local-pipeline");
+  const { seedBenchStock } = await import("./local-pipeline-seed");
+  const route = ROUTES[type];
+  const expected = (route.inventory + route.payments + route.analytics) * count;
+  let handled = 0;
+  let drained: () => void = () => {};
+  const done = new Promise<void>((resolveDone) => {
+    drained = resolveDone;
+  });
+  const pipeline = await LocalPipeline.start({
+    cdkOutDir,
+    stateDir,
+    port: 0,
+    timeScale: 5,
+    log: (kind, line) => {
+      if (kind !== "invoke") return;
+      handled += Number(/ (\d+) deleted/.exec(line)?.[1] ?? 0);
+      if (handled >= expected) drained();
+    },
+  });
+  try {
+    await seedBenchStock(pipeline);
+    const spec: ProduceSpec = { detailType: type, count, tag: `profile-${Date.now()}`, ratePerSecond: 0 };
+    const { spawn } = await import("node:child_process");
+    const producer = spawn(
+      process.execPath,
+      [
+        "--import",
+        import.meta.resolve("tsx"),
+        fileURLToPath(import.meta.url),
+        "produce",
+        pipeline.endpoint,
+        JSON.stringify(spec),
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const status = await new Promise<number | null>((exited) => producer.once("exit", exited));
+    if (status !== 0) throw new Error(`the producer exited with ${status}`);
+    const timeout = setTimeout(drained, 120_000);
+    await done;
+    clearTimeout(timeout);
+    report({ expected, handled });
+  } finally {
+    await pipeline.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [mode, first = "", second = ""] = process.argv.slice(2);
+  const [mode, first = "", second = "", third = ""] = process.argv.slice(2);
   if (mode === "start") await measureStart(first);
   else if (mode === "produce") await produce(first, JSON.parse(second) as ProduceSpec);
-  else throw new Error(`Unknown bench child mode "${mode}"; expected "start" or "produce".`);
+  else if (mode === "profile") await profileRoute(first, second as BenchEventType, Number(third));
+  else throw new Error(`Unknown bench child mode "${mode}"; expected "start", "produce" or "profile".`);
 }
