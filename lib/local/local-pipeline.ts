@@ -8,7 +8,7 @@ import type { BusEvent } from "./events/bus-event";
 import { LocalEventBridge } from "./events/local-event-bridge";
 import { DeliveryError, type StringAttributes, type TargetSinks } from "./events/target-dispatcher";
 import { DeliveryStreamSink, FirehoseRecordError } from "./firehose/delivery-stream-sink";
-import { FunctionRunner } from "./lambda/function-runner";
+import { type FunctionLogEntry, FunctionRunner } from "./lambda/function-runner";
 import {
   DEFAULT_MAPPING_CONCURRENCY,
   type EventSourceQueue,
@@ -147,9 +147,13 @@ export class LocalPipeline {
           // Function timeouts stay real: a cold start and a handler take the same wall time at any
           // time scale. Messages stay invisible while their invocation can run (see the pollers).
           timeScale: 1,
-          onLog: (entry) => {
-            if (options.functionLogs !== false) log("function", `${entry.functionName} | ${entry.message}`);
-          },
+          // Lines nobody reads are dropped in the worker.
+          ...(options.log !== undefined && options.functionLogs !== false
+            ? {
+                onLog: (entry: FunctionLogEntry) =>
+                  log("function", `${entry.functionName} | ${entry.message}`),
+              }
+            : {}),
         });
       });
       started.push(...runners);
@@ -206,7 +210,9 @@ export class LocalPipeline {
             queue: eventSourceQueue(queue, model.region),
             invoker: runner,
             timeScale,
-            onInvocation: (report) => log("invoke", formatBatchInvocationReport(report)),
+            ...(options.log === undefined
+              ? {}
+              : { onInvocation: (report) => log("invoke", formatBatchInvocationReport(report)) }),
             onError: (error) => log("error", error.message),
           });
           poller.start();

@@ -601,6 +601,7 @@ export class FunctionRunner implements LambdaInvoker {
       handler: this.definition.handler,
       enableSourceMaps: (this.definition.environment.NODE_OPTIONS ?? "").includes("--enable-source-maps"),
       runtimeModulesParentUrl: RUNTIME_MODULES_PARENT_URL,
+      captureLogs: this.options.onLog !== undefined,
     };
     const env = buildLambdaEnvironment({
       definition: this.definition,

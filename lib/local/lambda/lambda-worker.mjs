@@ -177,6 +177,11 @@ function captureStream(stream) {
    * @param {(error?: Error | null) => void} [callback]
    */
   const write = (chunk, encodingOrCallback, callback) => {
+    const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
+    if (settings.captureLogs === false) {
+      if (done !== undefined) process.nextTick(done);
+      return true;
+    }
     const encoding = typeof encodingOrCallback === "string" ? encodingOrCallback : "utf8";
     const text =
       typeof chunk === "string"
@@ -194,7 +199,6 @@ function captureStream(stream) {
         flushLines(false);
       });
     }
-    const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
     if (done !== undefined) process.nextTick(done);
     return true;
   };

@@ -28,6 +28,11 @@ export interface SandboxSettings {
    * of the AWS SDK (bundles leave `@aws-sdk/*` external). @default - nothing stands in
    */
   readonly runtimeModulesParentUrl?: string;
+  /**
+   * Whether the worker sends what the function writes to stdout and stderr; when nobody reads the
+   * lines, they are dropped in the worker, before they cost a message each. @default true
+   */
+  readonly captureLogs?: boolean;
   /** The local edge, reached in-process. @default - the SDK reaches the edge over HTTP */
   readonly localEdge?: LocalEdgeSettings;
 }
