@@ -65,7 +65,12 @@ export const localCommand = defineCommand({
       type: "string",
       valueName: "N",
       description:
-        "Divide visibility timeouts, retry back-offs, batching windows and buffering by N (tests).",
+        "Run queue and bus time N times faster (tests, demos): divides the queues' visibility timeouts,\n" +
+        "delays and long polls, rule-target retry back-offs, batching windows and the audit stream's\n" +
+        "buffering interval. Not divided: function timeouts and cold starts (code takes real time), and\n" +
+        "message retention. A message stays invisible while its invocation can still run (at least the\n" +
+        "function's init limit plus its timeout); when the invocation fails, it gets the queue's scaled\n" +
+        "visibility back, counted from its receive, so retries come quickly and never overlap a run.",
     },
     "cdk-out": { type: "string", valueName: "DIR", description: "The cloud assembly (default cdk.out/)." },
     "no-synth": { type: "boolean", description: "Never synthesize; run cdk.out as it is." },
