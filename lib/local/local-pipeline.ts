@@ -113,6 +113,11 @@ export class LocalPipeline {
         stateDir: options.stateDir,
         timeScale,
         defaultSenderId: model.accountId,
+        onDeadLetter: (move) =>
+          log(
+            "dlq",
+            `DEAD-LETTERED message ${move.messageId} from queue ${move.sourceQueue} -> ${move.deadLetterQueue} after ${move.receiveCount} receives (maxReceiveCount ${move.maxReceiveCount})`,
+          ),
       });
       started.push(queues);
       if (queues.recovery.restoredMessages > 0) {

@@ -6,7 +6,13 @@ import { SqsConfigurationError, SqsJournalError } from "./errors";
 import { Journal, type JournalRecord, type JournalStats, readJournal } from "./journal";
 import { MAX_MESSAGE_SIZE_BYTES, type StoredMessage } from "./message";
 import { MessageMoveTasks } from "./move-tasks";
-import { LocalQueue, type QueueDefinition, type QueueEnvironment, type QueueSettings } from "./queue";
+import {
+  type DeadLetterMove,
+  LocalQueue,
+  type QueueDefinition,
+  type QueueEnvironment,
+  type QueueSettings,
+} from "./queue";
 
 /** Options of {@link QueueStore.open}. */
 export interface QueueStoreOptions {
@@ -27,6 +33,11 @@ export interface QueueStoreOptions {
   readonly timeScale?: number;
   /** The `SenderId` of messages sent without one (direct engine sends, e.g. by the local bus). @default "000000000000" */
   readonly defaultSenderId?: string;
+  /**
+   * Told of every message a redrive policy moves to a dead-letter queue.
+   * @default - nobody is told
+   */
+  readonly onDeadLetter?: (move: DeadLetterMove) => void;
   /**
    * Compact the journal once it is larger than this and twice its size after the last compaction.
    * @default 8_388_608 (8 MiB)
@@ -146,6 +157,7 @@ export class QueueStore {
       persist: (batch) => store.persist(batch),
       queueByArn: (arn) => store.queueByArn(arn),
       closed: store.closing.signal,
+      ...(options.onDeadLetter === undefined ? {} : { onDeadLetter: options.onDeadLetter }),
     };
     for (const queue of settings) {
       const saved = restored.get(queue.name);

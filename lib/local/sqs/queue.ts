@@ -65,6 +65,16 @@ export interface QueueSettings {
   readonly kmsDataKeyReusePeriodSeconds: number;
 }
 
+/** A message the redrive policy moved to its queue's dead-letter queue. */
+export interface DeadLetterMove {
+  readonly messageId: string;
+  /** The queue it was received from too often, and the dead-letter queue it is now in. */
+  readonly sourceQueue: string;
+  readonly deadLetterQueue: string;
+  readonly receiveCount: number;
+  readonly maxReceiveCount: number;
+}
+
 /** What a {@link LocalQueue} needs from the store that owns it. */
 export interface QueueEnvironment {
   readonly clock: Clock;
@@ -78,6 +88,8 @@ export interface QueueEnvironment {
   queueByArn(arn: string): LocalQueue | undefined;
   /** Aborted when the store closes: pending long polls return empty. */
   readonly closed: AbortSignal;
+  /** Told of every message the redrive policy moves to a dead-letter queue. */
+  readonly onDeadLetter?: (move: DeadLetterMove) => void;
 }
 
 /** A message to send. */
@@ -475,7 +487,15 @@ export class LocalQueue {
     // SQS keeps the body, attributes, receive count and, for standard queues, the enqueue time
     // (retention in the DLQ counts from the original send).
     const { receipt: _receipt, ...rest } = message;
-    return this.transfer({ ...rest, visibleAt: now, deadLetterSourceArn: this.arn }, deadLetterQueue);
+    const record = this.transfer({ ...rest, visibleAt: now, deadLetterSourceArn: this.arn }, deadLetterQueue);
+    this.env.onDeadLetter?.({
+      messageId: message.id,
+      sourceQueue: this.name,
+      deadLetterQueue: deadLetterQueue.name,
+      receiveCount: message.receiveCount,
+      maxReceiveCount: redrive.maxReceiveCount,
+    });
+    return record;
   }
 
   /** Moves a message to `destination` in memory and returns the journal record of the move. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AwsServiceError } from "../../../lib/local/aws-error";
 import { SqsConfigurationError } from "../../../lib/local/sqs/errors";
 import { md5OfMessageBody } from "../../../lib/local/sqs/md5";
+import type { DeadLetterMove } from "../../../lib/local/sqs/queue";
 import { QueueStore } from "../../../lib/local/sqs/queue-store";
 import {
   ACCOUNT_ID,
@@ -249,6 +250,32 @@ describe("a local queue", () => {
         messageAttributes: { kind: { DataType: "String", StringValue: "test" } },
         attributes: { DeadLetterQueueSourceArn: orders.arn, ApproximateReceiveCount: "3" },
       });
+    });
+
+    it("tells the store's owner of each move to the DLQ, with the queues and the receive counts", async () => {
+      const moves: DeadLetterMove[] = [];
+      const { store, clock } = await openManualStore(
+        queueWithDeadLetterQueue(1, { visibilityTimeoutSeconds: 1 }),
+        {
+          onDeadLetter: (move) => moves.push(move),
+        },
+      );
+      const orders = queueNamed(store, "orders");
+      const sent = await orders.send({ body: "poison" });
+
+      await orders.receive();
+      await clock.advance(1_000);
+      await orders.receive();
+
+      expect(moves).toEqual([
+        {
+          messageId: sent.messageId,
+          sourceQueue: "orders",
+          deadLetterQueue: "orders-dlq",
+          receiveCount: 1,
+          maxReceiveCount: 1,
+        },
+      ]);
     });
 
     it("keeps the original enqueue time, so retention in the DLQ counts from the first send", async () => {
