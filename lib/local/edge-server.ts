@@ -46,6 +46,8 @@ const MAX_REQUEST_BYTES = 12 * 1_048_576;
 export class EdgeServer {
   private readonly server: Server;
   private readonly routes: Map<string, EdgeRoute>;
+  /** The `Host` values requests may carry: the loopback names of the port listened on. */
+  private allowedHosts = new Set<string>();
 
   constructor(private readonly props: EdgeServerProps) {
     this.routes = new Map(props.routes.map((r) => [r.targetPrefix, r]));
@@ -62,7 +64,9 @@ export class EdgeServer {
         resolve();
       });
     });
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const bound = (this.server.address() as AddressInfo).port;
+    this.allowedHosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`, `[::1]:${bound}`]);
+    return `http://127.0.0.1:${bound}`;
   }
 
   /**
@@ -122,6 +126,31 @@ export class EdgeServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a web page whose domain resolves to 127.0.0.1 is same-origin to the browser,
+    // but its requests still name that domain in Host. Only the loopback names of this port pass.
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (!this.allowedHosts.has(host)) {
+      req.resume();
+      return send(
+        res,
+        403,
+        { "content-type": "text/plain; charset=utf-8" },
+        `Forbidden: Host "${host}" is not this endpoint. The local pipeline answers only requests to ${[...this.allowedHosts].join(", ")} (a page of another site must not reach it).\n`,
+      );
+    }
+    // A browser names the page's origin in every cross-origin request (and in same-origin POSTs);
+    // the AWS SDK and CLI send none. Another site's page is refused before anything runs, even a
+    // "simple" request that needs no CORS preflight.
+    const origin = header(req, "origin");
+    if (origin !== undefined && !this.allowedHosts.has(origin.replace(/^https?:\/\//, "").toLowerCase())) {
+      req.resume();
+      return send(
+        res,
+        403,
+        { "content-type": "text/plain; charset=utf-8" },
+        `Forbidden: requests from the web page at ${origin} are refused; the local pipeline serves the AWS SDK and CLI, and pages it serves itself.\n`,
+      );
+    }
     const target = header(req, "x-amz-target");
     if (req.method === "GET" && (req.url === "/health" || req.url === "/")) {
       return send(
