@@ -1,6 +1,6 @@
 /**
  * Reads a synthesized cloud assembly (`cdk.out`) into the model the local pipeline runs: what runs
- * locally is what deploys (ARCHITECTURE.md, decision 4).
+ * locally is what deploys (docs/architecture.md, "From the template to the local pipeline").
  */
 
 export type { LocalEnvironment } from "./arns";
