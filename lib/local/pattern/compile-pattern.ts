@@ -2,6 +2,7 @@ import { formatJsonPath, InvalidEventPatternError, type JsonPath } from "./error
 import { describeJson, isJsonObject, type JsonObject } from "./json-value";
 import { LeafCondition, MATCH_OPERATORS } from "./leaf-condition";
 import { PATTERN_LIMITS } from "./limits";
+import { wildcardComplexity } from "./wildcard";
 
 /** Options of {@link compilePattern}. */
 export interface CompilePatternOptions {
@@ -34,8 +35,22 @@ export interface CompiledPattern {
 }
 
 type FieldNode = { readonly key: string; readonly ownKeyCheck: boolean; readonly sourcePath: JsonPath } & (
-  | { readonly kind: "leaf"; readonly leaf: LeafCondition }
-  | { readonly kind: "object"; readonly node: ObjectNode }
+  | {
+      readonly kind: "leaf";
+      readonly leaf: LeafCondition;
+      /** The value list as written, for the wildcard complexity check. */
+      readonly entries: readonly unknown[];
+      readonly node: undefined;
+      readonly dottedPrefix: undefined;
+    }
+  | {
+      readonly kind: "object";
+      readonly leaf: undefined;
+      readonly entries: undefined;
+      readonly node: ObjectNode;
+      /** `key` and a dot: an event key starting with it names a field of this object too. */
+      readonly dottedPrefix: string;
+    }
 );
 
 /** A conjunction: every field, and one alternative of every `$or`, must match the same event object. */
@@ -112,6 +127,7 @@ export function compilePattern(pattern: unknown, options: CompilePatternOptions 
   }
   const root = compileObject(pattern, [], false);
   checkConjunction(root, []);
+  checkWildcardComplexity(root);
   return new CompiledEventPattern(structuredClone(pattern), root);
 }
 
@@ -126,7 +142,29 @@ function compactJsonLength(pattern: JsonObject): number {
   }
 }
 
+/** An {@link ObjectNode} being built: fields by name, so that dotted names can merge into them. */
+interface ObjectBuilder {
+  readonly fields: Map<string, FieldBuilder>;
+  readonly anyOf: OrNode[];
+}
+
+type FieldBuilder = { readonly key: string; readonly sourcePath: JsonPath } & (
+  | { readonly kind: "leaf"; readonly leaf: LeafCondition; readonly entries: readonly unknown[] }
+  | { readonly kind: "object"; readonly builder: ObjectBuilder }
+);
+
 function compileObject(definition: JsonObject, path: JsonPath, insideOr: boolean): ObjectNode {
+  const builder: ObjectBuilder = { fields: new Map(), anyOf: [] };
+  addObject(builder, definition, path, insideOr);
+  return buildObject(builder);
+}
+
+/**
+ * Adds the fields of `definition` to `builder`. EventBridge names a field by its path joined with
+ * dots, so `{ "state.status": [...] }` is the field `status` of the object `state`: a dotted name is
+ * nested here, and merged with the fields the same object gets elsewhere in the pattern.
+ */
+function addObject(builder: ObjectBuilder, definition: JsonObject, path: JsonPath, insideOr: boolean): void {
   const keys = Object.keys(definition);
   if (keys.length === 0) {
     fail(
@@ -135,21 +173,12 @@ function compileObject(definition: JsonObject, path: JsonPath, insideOr: boolean
       'remove the empty object, or add a field such as { "state": ["running"] }',
     );
   }
-  const fields: FieldNode[] = [];
-  const anyOf: OrNode[] = [];
   for (const key of keys) {
     const value = definition[key];
     const at = [...path, key];
     if (key === "$or") {
-      anyOf.push(compileOr(value, at));
+      builder.anyOf.push(compileOr(value, at));
       continue;
-    }
-    if (key.includes(".")) {
-      fail(
-        at,
-        `field name "${key}" contains "."; EventBridge joins nested names with dots, so it would also match the nested field, which this matcher does not reproduce`,
-        `nest the name as objects, e.g. { "${key.split(".").join('": { "')}": [...] }`,
-      );
     }
     if (insideOr && RESERVED_IN_OR.has(key)) {
       fail(
@@ -158,34 +187,110 @@ function compileObject(definition: JsonObject, path: JsonPath, insideOr: boolean
         `put operators inside a value list, e.g. "field": [{ "${key}": ... }]`,
       );
     }
-    // Only names that exist on Object.prototype can be confused with inherited members.
-    const ownKeyCheck = key in Object.prototype;
-    if (Array.isArray(value)) {
-      fields.push({ key, ownKeyCheck, sourcePath: at, kind: "leaf", leaf: new LeafCondition(value, at) });
-    } else if (isJsonObject(value)) {
-      fields.push({
-        key,
-        ownKeyCheck,
-        sourcePath: at,
-        kind: "object",
-        node: compileObject(value, at, insideOr),
-      });
-    } else if (OPERATOR_NAMES.has(key)) {
-      const parent = path[path.length - 1] ?? "field";
+    const steps = key.split(".");
+    if (steps.length > 1 && steps.includes("$or")) {
       fail(
-        path,
-        `operator "${key}" is written as an object key, so it reads as a field named "${key}"`,
-        `operators go inside the value list: "${String(parent)}": [{ "${key}": ${JSON.stringify(value)} }]`,
+        at,
+        `field name "${key}" has "$or" as one of its dotted steps`,
+        'write "$or" as a key of its own: { "a": { "$or": [...] } }',
       );
-    } else {
+    }
+    if (!Array.isArray(value) && !isJsonObject(value)) {
+      if (OPERATOR_NAMES.has(key)) {
+        const parent = path[path.length - 1] ?? "field";
+        fail(
+          path,
+          `operator "${key}" is written as an object key, so it reads as a field named "${key}"`,
+          `operators go inside the value list: "${String(parent)}": [{ "${key}": ${JSON.stringify(value)} }]`,
+        );
+      }
       fail(
         at,
         `"${key}" must be an object or an array, got ${describeJson(value)}`,
         `list the value: "${key}": [${JSON.stringify(value) ?? "..."}]`,
       );
     }
+    let target = builder;
+    for (const step of steps.slice(0, -1)) target = objectField(target, step, at);
+    const last = steps[steps.length - 1] ?? key;
+    const existing = target.fields.get(last);
+    if (Array.isArray(value)) {
+      if (existing !== undefined) sameField(existing, at);
+      target.fields.set(last, {
+        key: last,
+        sourcePath: at,
+        kind: "leaf",
+        leaf: new LeafCondition(value, at),
+        entries: value,
+      });
+    } else if (isJsonObject(value)) {
+      addObject(objectField(target, last, at), value, at, insideOr);
+    }
   }
-  return { fields, anyOf };
+}
+
+/** The object field `step` of `builder`, created when missing. */
+function objectField(builder: ObjectBuilder, step: string, at: JsonPath): ObjectBuilder {
+  const existing = builder.fields.get(step);
+  if (existing === undefined) {
+    const created: ObjectBuilder = { fields: new Map(), anyOf: [] };
+    builder.fields.set(step, { key: step, sourcePath: at, kind: "object", builder: created });
+    return created;
+  }
+  if (existing.kind === "leaf") sameField(existing, at);
+  return existing.builder;
+}
+
+/** Refuses a field named twice (`"a.b"` beside `"a": { "b" }`), or as a value list and an object. */
+function sameField(existing: FieldBuilder, at: JsonPath): never {
+  const field = fieldName(at);
+  return fail(
+    at,
+    `field "${field}" is written twice, as ${describeKeys(existing.sourcePath)} and as ${describeKeys(at)}; EventBridge joins nested names with dots, so both name the same field`,
+    `write "${field}" once, either nested or with dots`,
+  );
+}
+
+/** The field a pattern location names, as EventBridge joins it: `detail.state.status`. */
+function fieldName(path: JsonPath): string {
+  return path.filter((step): step is string => typeof step === "string" && step !== "$or").join(".");
+}
+
+/** The keys of a pattern location as written, e.g. `"detail": { "state.status" }`. */
+function describeKeys(path: JsonPath): string {
+  const keys = path.filter((step): step is string => typeof step === "string" && step !== "$or");
+  return `${keys.map((key) => JSON.stringify(key)).join(": { ")}${" }".repeat(Math.max(0, keys.length - 1))}`;
+}
+
+function buildObject(builder: ObjectBuilder): ObjectNode {
+  const fields = [...builder.fields.values()].map((field): FieldNode => {
+    // Only names that exist on Object.prototype can be confused with inherited members.
+    const ownKeyCheck = field.key in Object.prototype;
+    const { key, sourcePath } = field;
+    // Both kinds with the same properties in the same order: matching reads them on every event.
+    return field.kind === "leaf"
+      ? {
+          key,
+          ownKeyCheck,
+          sourcePath,
+          kind: "leaf",
+          leaf: field.leaf,
+          entries: field.entries,
+          node: undefined,
+          dottedPrefix: undefined,
+        }
+      : {
+          key,
+          ownKeyCheck,
+          sourcePath,
+          kind: "object",
+          leaf: undefined,
+          entries: undefined,
+          node: buildObject(field.builder),
+          dottedPrefix: `${key}.`,
+        };
+  });
+  return { fields, anyOf: builder.anyOf };
 }
 
 function compileOr(value: unknown, path: JsonPath): OrNode {
@@ -265,6 +370,74 @@ function collectAllPaths(node: ObjectNode, eventPath: readonly string[], into: S
   }
 }
 
+/** EventBridge's (Event Ruler's) words for a rule whose wildcards are too costly to match. */
+const TOO_COMPLEX =
+  "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character";
+
+/**
+ * Refuses, as EventBridge does, a pattern whose wildcards on one field are too complex to match (see
+ * {@link wildcardComplexity}): Event Ruler puts every wildcard of a field, in every `$or`
+ * alternative, into one byte machine and measures it.
+ */
+function checkWildcardComplexity(root: ObjectNode): void {
+  const byField = new Map<string, { groups: string[][]; sourcePath: JsonPath }>();
+  collectWildcards(root, [], byField);
+  const limit = PATTERN_LIMITS.maxWildcardComplexity;
+  for (const [field, { groups, sourcePath }] of byField) {
+    const complexity = wildcardComplexity(groups, limit + 1);
+    if (complexity > limit) {
+      fail(
+        sourcePath,
+        TOO_COMPLEX,
+        `the wildcards of "${field}" let one value match in more than ${limit} ways at once; use fewer "*", or a prefix, suffix or exact value instead`,
+      );
+    }
+  }
+}
+
+function collectWildcards(
+  node: ObjectNode,
+  eventPath: readonly string[],
+  into: Map<string, { groups: string[][]; sourcePath: JsonPath }>,
+): void {
+  for (const field of node.fields) {
+    const fieldPath = [...eventPath, field.key];
+    if (field.kind === "object") {
+      collectWildcards(field.node, fieldPath, into);
+      continue;
+    }
+    const groups = wildcardGroups(field.entries);
+    if (groups.length === 0) continue;
+    const name = fieldPath.join(".");
+    const known = into.get(name);
+    if (known === undefined) into.set(name, { groups, sourcePath: field.sourcePath });
+    else known.groups.push(...groups);
+  }
+  for (const or of node.anyOf) {
+    for (const alternative of or.alternatives) collectWildcards(alternative, eventPath, into);
+  }
+}
+
+/**
+ * The wildcard patterns of a value list (already validated): each `{ "wildcard": "..." }` is one, and
+ * the values of an `{ "anything-but": { "wildcard": ... } }` are together one, as in Event Ruler.
+ */
+function wildcardGroups(entries: readonly unknown[]): string[][] {
+  const groups: string[][] = [];
+  for (const entry of entries) {
+    if (!isJsonObject(entry)) continue;
+    const wildcard = entry.wildcard;
+    if (typeof wildcard === "string") groups.push([wildcard]);
+    const anythingBut = entry["anything-but"];
+    if (isJsonObject(anythingBut)) {
+      const values = anythingBut.wildcard;
+      if (typeof values === "string") groups.push([values]);
+      else if (Array.isArray(values)) groups.push(values.filter((v): v is string => typeof v === "string"));
+    }
+  }
+  return groups;
+}
+
 class CompiledEventPattern implements CompiledPattern {
   public readonly usesWildcard: boolean;
   private readonly exactValueCache = new Map<string, readonly string[] | undefined>();
@@ -277,7 +450,10 @@ class CompiledEventPattern implements CompiledPattern {
   }
 
   matches(event: unknown): boolean {
-    return isJsonObject(event) && matchObjectValue(this.root, event);
+    if (!isJsonObject(event)) return false;
+    // Outside RuleIndex (withPreparedEvent), nothing read of an earlier event is trusted.
+    if (event !== preparedEvent) forgetScans();
+    return matchObjectValue(this.root, event);
   }
 
   exactValuesAt(field: string): readonly string[] | undefined {
@@ -334,7 +510,15 @@ function matchObjectValue(node: ObjectNode, object: JsonObject | undefined): boo
       object === undefined || (field.ownKeyCheck && !Object.hasOwn(object, field.key))
         ? undefined
         : object[field.key];
-    const matched = field.kind === "leaf" ? field.leaf.test(child) : matchObject(field.node, child);
+    let matched: boolean;
+    if (field.kind === "leaf") matched = field.leaf.test(child);
+    else {
+      const dotted = object === undefined ? NO_KEYS : dottedKeysOf(object);
+      matched = matchObject(
+        field.node,
+        dotted.length === 0 ? child : withDottedKeys(object as JsonObject, dotted, field.dottedPrefix, child),
+      );
+    }
     if (!matched) return false;
   }
   for (const or of node.anyOf) {
@@ -348,4 +532,107 @@ function matchObjectValue(node: ObjectNode, object: JsonObject | undefined): boo
     if (!matched) return false;
   }
   return true;
+}
+
+const NO_KEYS: readonly string[] = [];
+
+/**
+ * The event objects whose keys were read during the current match, with their keys that contain a
+ * dot, so that the many patterns `RuleIndex` evaluates on one event read each object's keys once.
+ */
+const scannedObjects: object[] = [];
+const scannedDottedKeys: (readonly string[])[] = [];
+/** How many entries of the two arrays above belong to the current match (a count: cheaper than truncating). */
+let scanned = 0;
+/** Beyond this many objects an event's keys are read again rather than remembered. */
+const MAX_SCANNED = 32;
+/** The event {@link withPreparedEvent} is matching now: what was read of it is still valid. */
+let preparedEvent: unknown;
+
+/**
+ * Runs `work` with `event` prepared for matching many patterns: `matches(event)` inside it reuses
+ * what earlier patterns read of the event instead of reading it again. `RuleIndex` matches every
+ * rule of a bus this way. The event must not change meanwhile.
+ */
+export function withPreparedEvent<T>(event: unknown, work: (prepared: unknown) => T): T {
+  const previous = preparedEvent;
+  forgetScans();
+  preparedEvent = event;
+  try {
+    return work(event);
+  } finally {
+    preparedEvent = previous;
+    forgetScans();
+  }
+}
+
+function forgetScans(): void {
+  scanned = 0;
+}
+
+/** The keys of `object` that contain a dot (usually none). */
+function dottedKeysOf(object: JsonObject): readonly string[] {
+  for (let i = 0; i < scanned; i++) {
+    if (scannedObjects[i] === object) return scannedDottedKeys[i] as readonly string[];
+  }
+  let dotted: string[] | undefined;
+  for (const key in object) {
+    if (!key.includes(".") || !Object.hasOwn(object, key)) continue;
+    dotted ??= [];
+    dotted.push(key);
+  }
+  const keys = dotted ?? NO_KEYS;
+  if (scanned < MAX_SCANNED) {
+    scannedObjects[scanned] = object;
+    scannedDottedKeys[scanned] = keys;
+    scanned++;
+  }
+  return keys;
+}
+
+/**
+ * The value of an object field as EventBridge sees it: it names fields by their path joined with
+ * dots, so an event key `"state.status"` is the field `status` of the object `state`, beside (merged
+ * with) a nested `"state": { ... }`. `dotted` are the keys of `object` that contain a dot.
+ */
+function withDottedKeys(
+  object: JsonObject,
+  dotted: readonly string[],
+  prefix: string,
+  value: unknown,
+): unknown {
+  let fields: Record<string, unknown> | undefined;
+  for (const key of dotted) {
+    if (!key.startsWith(prefix)) continue;
+    fields ??= Object.create(null) as Record<string, unknown>;
+    const name = key.slice(prefix.length);
+    fields[name] = Object.hasOwn(fields, name) ? mergeValues(fields[name], object[key]) : object[key];
+  }
+  if (fields === undefined) return value;
+  return value === undefined ? fields : mergeValues(value, fields);
+}
+
+/**
+ * Two values found under one name: objects merge, an object goes with every object of an array
+ * (array consistency allows it), anything else is kept side by side, as an array's values are.
+ */
+function mergeValues(existing: unknown, incoming: unknown): unknown {
+  if (isJsonObject(existing) && isJsonObject(incoming)) {
+    const merged = Object.assign(Object.create(null) as Record<string, unknown>, existing);
+    for (const name of Object.keys(incoming)) {
+      merged[name] = Object.hasOwn(merged, name) ? mergeValues(merged[name], incoming[name]) : incoming[name];
+    }
+    return merged;
+  }
+  if (Array.isArray(existing) && isJsonObject(incoming) && existing.some(isJsonObject)) {
+    return existing.map((element) => (isJsonObject(element) ? mergeValues(element, incoming) : element));
+  }
+  if (Array.isArray(incoming) && isJsonObject(existing) && incoming.some(isJsonObject)) {
+    return incoming.map((element) => (isJsonObject(element) ? mergeValues(existing, element) : element));
+  }
+  return [...toList(existing), ...toList(incoming)];
+}
+
+function toList(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [value];
 }

@@ -17,6 +17,14 @@ export const PATTERN_LIMITS = {
   numericScale: 1e6,
   /** "Rules containing wildcards" quota: rules per event bus whose filters use `wildcard`; not adjustable. */
   wildcardRulesPerBus: 30,
+  /**
+   * The highest Event Ruler complexity (see `wildcardComplexity`) a rule's wildcards may reach on one
+   * field; above it EventBridge refuses the rule as "too complex". Not published: Event Ruler's README
+   * shows this per-rule check with a limit of 10 beside 30 wildcard rules (EventBridge's quota), and it
+   * fits what AWS answers: `*:*:*:*:*:event-bus/*` (11) is refused, `arn:aws:events:us-east-1:*:event-bus/*`
+   * (3) and the user guide's examples are accepted.
+   */
+  maxWildcardComplexity: 10,
 } as const;
 
 /** The fields TestEventPattern requires in its `Event` (API reference, `Event` parameter). */

@@ -1,4 +1,4 @@
-import type { CompiledPattern } from "./compile-pattern";
+import { type CompiledPattern, withPreparedEvent } from "./compile-pattern";
 import { DuplicateRuleError, RuleLimitExceededError } from "./errors";
 import { isJsonObject } from "./json-value";
 import { PATTERN_LIMITS } from "./limits";
@@ -117,6 +117,11 @@ export class RuleIndex<T> {
 
   /** The values of every rule whose pattern matches `event`, in the order the rules were added. */
   match(event: unknown): T[] {
+    // Prepared once (dotted keys expanded) for all the patterns evaluated.
+    return withPreparedEvent(event, (prepared) => this.matchPrepared(prepared));
+  }
+
+  private matchPrepared(event: unknown): T[] {
     const visit: Visit<T> = { event, call: ++this.matchCall, matched: [], buckets: 0 };
     if (isJsonObject(event)) {
       const detailTypes = event[DETAIL_TYPE];

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { compilePattern, RuleIndex } from "../../../lib/local/pattern";
+import {
+  compilePattern,
+  InvalidEventPatternError,
+  RuleIndex,
+  testEventPattern,
+} from "../../../lib/local/pattern";
 import { anEvent, type MatchCase } from "./events";
 
 /**
@@ -358,6 +363,43 @@ const matrices: readonly { readonly topic: string; readonly cases: readonly Matc
         pattern: { detail: { flag: [{ "equals-ignore-case": "true" }] } },
         event: anEvent({ flag: true }),
         matches: false,
+      },
+    ],
+  },
+  {
+    // EventBridge (Event Ruler) names a field by its path joined with dots, in patterns and events
+    // alike; the first two cases were checked against AWS with TestEventPattern.
+    topic: "field names joined with dots",
+    cases: [
+      {
+        name: "a dotted pattern field matches the nested event field",
+        pattern: { detail: { "state.status": ["running"] } },
+        event: anEvent({ state: { status: "running" } }),
+        matches: true,
+      },
+      {
+        name: "a nested pattern field matches an event key with a dot",
+        pattern: { detail: { state: { status: ["running"] } } },
+        event: anEvent({ "state.status": "running" }),
+        matches: true,
+      },
+      {
+        name: "a dotted pattern field matches an event key with the same dots",
+        pattern: { detail: { "state.status": ["running"] } },
+        event: anEvent({ "state.status": "running" }),
+        matches: true,
+      },
+      {
+        name: "a dotted pattern field does not match another value",
+        pattern: { detail: { "state.status": ["running"] } },
+        event: anEvent({ state: { status: "stopped" } }),
+        matches: false,
+      },
+      {
+        name: "dotted and nested fields of one object are matched together",
+        pattern: { detail: { "state.status": ["running"], state: { reason: ["user"] } } },
+        event: anEvent({ "state.reason": "user", state: { status: "running" } }),
+        matches: true,
       },
     ],
   },
@@ -931,6 +973,50 @@ describe("events that are not JSON objects", () => {
     "match no pattern, even one of exists: false only (%j)",
     (event) => {
       expect(compilePattern({ detail: [{ exists: false }] }).matches(event)).toBe(false);
+    },
+  );
+});
+
+/** Patterns EventBridge refuses, with the message AWS answers (PutRule and TestEventPattern). */
+const refusals: readonly { readonly name: string; readonly pattern: object; readonly message: string }[] = [
+  {
+    name: "wildcards too complex to match (checked against AWS)",
+    pattern: { EventBusArn: [{ wildcard: "*:*:*:*:*:event-bus/*" }] },
+    message:
+      "Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character",
+  },
+  {
+    name: "too complex wildcards inside anything-but",
+    pattern: { detail: { arn: [{ "anything-but": { wildcard: ["*:*:*:*:*:*"] } }] } },
+    message:
+      "Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character",
+  },
+  {
+    name: "wildcards of one field that are too complex together, across $or",
+    pattern: {
+      $or: [
+        { detail: { key: [{ wildcard: "*a*a*a" }] } },
+        { detail: { key: [{ wildcard: "*a*a*a*" }] }, source: ["my.app"] },
+      ],
+    },
+    message:
+      "Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character",
+  },
+];
+
+describe("patterns EventBridge refuses, with its message", () => {
+  it.each(refusals)("$name", ({ pattern, message }) => {
+    const refused = () => compilePattern(pattern);
+
+    expect(refused).toThrow(InvalidEventPatternError);
+    expect(refused).toThrow(message);
+    expect(() => testEventPattern(JSON.stringify(pattern), JSON.stringify(anEvent()))).toThrow(message);
+  });
+
+  it.each([["arn:aws:events:us-east-1:*:event-bus/*"], ["*:*:*:*:*"], ["*/lib/*"], ["*a*a*a*"]])(
+    "accepts the wildcard %s, within the complexity limit",
+    (wildcard) => {
+      expect(() => compilePattern({ detail: { key: [{ wildcard }] } })).not.toThrow();
     },
   );
 });

@@ -73,10 +73,22 @@ const matrices: readonly { readonly topic: string; readonly cases: readonly Inva
         problem: 'operator "prefix" is written as an object key',
       },
       {
-        name: "a field name with a dot",
-        pattern: { "detail.state": ["running"] },
+        name: "a field written twice, with dots and nested",
+        pattern: { "detail.state": ["running"], detail: { state: ["stopped"] } },
         path: "detail.state",
-        problem: 'field name "detail.state" contains "."',
+        problem: 'field "detail.state" is written twice, as "detail.state" and as "detail": { "state" }',
+      },
+      {
+        name: "a field that is a value list with dots and an object nested",
+        pattern: { detail: { state: { status: ["running"] } }, "detail.state": ["running"] },
+        path: "detail.state",
+        problem: 'field "detail.state" is written twice, as "detail": { "state" } and as "detail.state"',
+      },
+      {
+        name: "$or as a dotted step",
+        pattern: { "detail.$or": [{ a: ["1"] }, { b: ["2"] }] },
+        path: "detail.$or",
+        problem: '"$or" as one of its dotted steps',
       },
       {
         name: "a number that is not finite",
