@@ -33,16 +33,19 @@ export interface SavedQuery {
   readonly parameters: readonly SavedQueryParameter[];
 }
 
+/** Days a saved query searches when its fromDate and toDate are not given: today (UTC) and the days before. */
+export const DEFAULT_WINDOW_DAYS = 7;
+
 const fromDate: SavedQueryParameter = {
   name: "fromDate",
   type: "date",
-  description: "First arrival day to search, UTC, yyyy-MM-dd",
+  description: `First arrival day to search, UTC, yyyy-MM-dd (default: ${DEFAULT_WINDOW_DAYS - 1} days before toDate)`,
   example: "2026-03-01",
 };
 const toDate: SavedQueryParameter = {
   name: "toDate",
   type: "date",
-  description: "Last arrival day to search (inclusive), UTC, yyyy-MM-dd",
+  description: "Last arrival day to search (inclusive), UTC, yyyy-MM-dd (default: today)",
   example: "2026-03-07",
 };
 
@@ -215,8 +218,7 @@ function literal(query: SavedQuery, parameter: SavedQueryParameter, value: strin
   const where = `Saved query "${query.name}": parameter ${parameter.name}`;
   switch (parameter.type) {
     case "date": {
-      const valid = DATE.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
-      if (!valid) {
+      if (!isDate(value)) {
         throw new SavedQueryError(
           `${where} is "${value}"; expected a date yyyy-MM-dd such as ${parameter.example}`,
         );
@@ -239,6 +241,37 @@ function literal(query: SavedQuery, parameter: SavedQueryParameter, value: strin
       }
       return quote(value);
   }
+}
+
+/**
+ * The values of `query`'s day window (fromDate, toDate) that `values` lacks: toDate today (UTC) and
+ * fromDate {@link DEFAULT_WINDOW_DAYS} - 1 days before toDate, so that a query given neither searches
+ * the last 7 days, today included. Empty when the query has no such parameter or both are given.
+ */
+export function defaultDateWindow(
+  query: SavedQuery,
+  values: Readonly<Record<string, string>>,
+  now: Date = new Date(),
+): Record<string, string> {
+  const names = new Set(query.parameters.map((p) => p.name));
+  const defaults: Record<string, string> = {};
+  const today = now.toISOString().slice(0, 10);
+  const givenEnd = values[toDate.name];
+  if (names.has(fromDate.name) && values[fromDate.name] === undefined) {
+    // A malformed toDate is refused by its type when bound; the window then ends today.
+    const end = givenEnd !== undefined && isDate(givenEnd) ? givenEnd : today;
+    const start = new Date(`${end}T00:00:00Z`);
+    start.setUTCDate(start.getUTCDate() - (DEFAULT_WINDOW_DAYS - 1));
+    defaults[fromDate.name] = start.toISOString().slice(0, 10);
+  }
+  if (names.has(toDate.name) && givenEnd === undefined) defaults[toDate.name] = today;
+  return defaults;
+}
+
+function isDate(value: string): boolean {
+  if (!DATE.test(value)) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(value);
 }
 
 /**

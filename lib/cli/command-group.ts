@@ -49,7 +49,6 @@ export function defineCommandGroup(spec: CommandGroupSpec): Command {
   return {
     name: spec.name,
     summary: spec.summary,
-    help,
     async run(args: readonly string[], io: CliIo): Promise<number> {
       const [first, ...rest] = args;
       if (first === "--help" || first === "-h" || first === "help") {

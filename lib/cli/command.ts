@@ -62,8 +62,6 @@ export interface CommandSpec<O extends OptionSpecs> {
 export interface Command {
   readonly name: string;
   readonly summary: string;
-  /** The full `--help` text. */
-  help(): string;
   /** Parses `args` (what follows the command name) and runs; resolves with the exit code. */
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
@@ -85,7 +83,6 @@ export function defineCommand<const O extends OptionSpecs>(spec: CommandSpec<O>)
   return {
     name: spec.name,
     summary: spec.summary,
-    help,
     async run(args, io) {
       const values = parseOptions(spec.name, options, args);
       if (values.help === true) {

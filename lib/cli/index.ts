@@ -1,12 +1,4 @@
 import { CliUsageError, type Command, ExitCode } from "./command";
-import { auditCommand } from "./commands/audit";
-import { catalogCommand } from "./commands/catalog";
-import { dlqCommand } from "./commands/dlq";
-import { localCommand } from "./commands/local";
-import { publishCommand } from "./commands/publish";
-import { replayCommand } from "./commands/replay";
-import { schemasCommand } from "./commands/schemas";
-import { statusCommand } from "./commands/status";
 import { type CliIo, paint, processIo, writeLine } from "./io";
 
 export * from "./command";
@@ -14,18 +6,64 @@ export type { CliIo, CliOutput } from "./io";
 export { processIo } from "./io";
 
 /**
- * Every command, in the order `--help` lists them. Adding a command is one file in `commands/`
- * (`export const xCommand = defineCommand({...})`) and one line here.
+ * A command known by its name and summary (all `--help` needs) whose module is imported only when
+ * it runs, so that a command's start-up never loads what only other commands use (DuckDB, the CDK,
+ * the local pipeline, SDK clients).
  */
-export const commands: readonly Command[] = [
-  catalogCommand,
-  publishCommand,
-  localCommand,
-  statusCommand,
-  replayCommand,
-  dlqCommand,
-  auditCommand,
-  schemasCommand,
+export interface LazyCommand extends Command {
+  /** Imports the command's module; its command has the same name and summary. */
+  load(): Promise<Command>;
+}
+
+function lazyCommand(name: string, summary: string, load: () => Promise<Command>): LazyCommand {
+  return { name, summary, load, run: async (args, io) => (await load()).run(args, io) };
+}
+
+/**
+ * Every command, in the order `--help` lists them. Adding a command is one file in `commands/`
+ * (`export const xCommand = defineCommand({...})`) and one line here, with its name and summary.
+ */
+export const commands: readonly LazyCommand[] = [
+  lazyCommand(
+    "catalog",
+    "List the event types: source, detail-type, version, JSON Schema, example data.",
+    async () => (await import("./commands/catalog")).catalogCommand,
+  ),
+  lazyCommand(
+    "publish",
+    "Publish NDJSON events (a file or stdin) to an event bus through the publisher.",
+    async () => (await import("./commands/publish")).publishCommand,
+  ),
+  lazyCommand(
+    "local",
+    "Run the whole pipeline on this machine: EventBridge, SQS, DynamoDB, Lambda, archive, audit.",
+    async () => (await import("./commands/local")).localCommand,
+  ),
+  lazyCommand(
+    "status",
+    "The stack at a glance: bus, rules, queue and DLQ depths, consumers, archive, audit trail.",
+    async () => (await import("./commands/status")).statusCommand,
+  ),
+  lazyCommand(
+    "replay",
+    "Replay archived events to every rule or to chosen subscriptions; list and cancel replays.",
+    async () => (await import("./commands/replay")).replayCommand,
+  ),
+  lazyCommand(
+    "dlq",
+    "List the dead-letter queues, peek at their messages, redrive them to where they failed.",
+    async () => (await import("./commands/dlq")).dlqCommand,
+  ),
+  lazyCommand(
+    "audit",
+    "Query the audit trail: saved queries or SQL, in Athena or (--local) over the local files.",
+    async () => (await import("./commands/audit")).auditCommand,
+  ),
+  lazyCommand(
+    "schemas",
+    "Export the catalog's JSON Schemas; check the catalog against the registry for breaking changes.",
+    async () => (await import("./commands/schemas")).schemasCommand,
+  ),
 ];
 
 /** The text of `eventrail --help`. */

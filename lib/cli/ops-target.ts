@@ -1,8 +1,17 @@
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import * as path from "node:path";
-import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DEFAULT_LOCAL_ENDPOINT, LocalModelError, loadLocalModel } from "../local/assembly";
-import { defaultStateDir } from "../local/local-pipeline";
 import type { LocalPipelineModel } from "../local/model";
+import {
+  DEFAULT_STATE_DIR_NAME,
+  defaultStateDir,
+  endpointPort,
+  type LocalRuntimeInfo,
+  listRunningPipelines,
+  readRuntimeInfo,
+  runtimeInfoDir,
+} from "../local/runtime-info";
 import {
   DEFAULT_STACK_NAME,
   describeStackResources,
@@ -20,7 +29,7 @@ import { CliUsageError, type OptionSpecs, type OptionValues } from "./command";
 export const opsTargetOptions = {
   local: {
     type: "boolean",
-    description: `Work on the local pipeline (eventrail local) at ${DEFAULT_LOCAL_ENDPOINT}, its outputs read from cdk.out.`,
+    description: `Work on the local pipeline (eventrail local) at AWS_ENDPOINT_URL when it is on this machine, else ${DEFAULT_LOCAL_ENDPOINT}.`,
   },
   endpoint: {
     type: "string",
@@ -38,12 +47,13 @@ export const opsTargetOptions = {
   "state-dir": {
     type: "string",
     valueName: "DIR",
-    description: "With --local: the local pipeline's state folder (default .eventrail/).",
+    description: "With --local: the local pipeline's state folder (default: the running pipeline's).",
   },
   "cdk-out": {
     type: "string",
     valueName: "DIR",
-    description: "With --local: the cloud assembly the local pipeline runs (default cdk.out/).",
+    description:
+      "With --local: the cloud assembly the local pipeline runs (default: the running pipeline's).",
   },
 } as const satisfies OptionSpecs;
 
@@ -74,6 +84,8 @@ export interface OpsTarget {
   readonly resources: StackResources;
   /** The local pipeline's state folder (audit files live under `<stateDir>/s3/`). Local only. */
   readonly stateDir?: string;
+  /** How {@link stateDir} was found. Local only. */
+  readonly stateDirSource?: LocalStateLocation["source"];
   /** Names the target in human output, e.g. `local pipeline at http://127.0.0.1:4010`. */
   readonly label: string;
 }
@@ -89,6 +101,12 @@ export interface ResolveOpsTargetContext {
    * @default - an HTTP request with a 2-second timeout
    */
   readonly probe?: (endpoint: string) => Promise<boolean>;
+  /**
+   * Receives a line for the user when the local state folder is a guess (no `--state-dir`, and the
+   * pipeline did not say where its state is).
+   * @default - nothing is said (the target's label still says it)
+   */
+  readonly notice?: (line: string) => void;
 }
 
 /**
@@ -121,8 +139,16 @@ export async function resolveOpsTarget(
       `--profile "${options.profile}" does not apply to --local (the local pipeline takes any credentials); drop one of them.`,
     );
   }
-  const endpoint = (options.endpoint ?? DEFAULT_LOCAL_ENDPOINT).replace(/\/+$/, "");
-  const cdkOutDir = path.resolve(cwd, options["cdk-out"] ?? "cdk.out");
+  const endpoint = localPipelineEndpoint(options.endpoint, context.env);
+  const running = runningPipelineAt(endpoint, context.env);
+  // First: "nothing runs there" is the likelier trouble, and says what to do.
+  const probe = context.probe ?? answersHttp;
+  if (!(await probe(endpoint))) {
+    throw new CliUsageError(
+      `Nothing answers on ${endpoint}: start the local pipeline with "npx eventrail local", or pass --endpoint URL where it runs.${otherPipelines(endpoint, context.env)}`,
+    );
+  }
+  const cdkOutDir = path.resolve(cwd, options["cdk-out"] ?? running?.cdkOutDir ?? "cdk.out");
   let model: LocalPipelineModel;
   try {
     model = await loadLocalModel({ cdkOutDir, endpoint, stackName: options.stack });
@@ -135,12 +161,14 @@ export async function resolveOpsTarget(
     }
     throw error;
   }
-  const probe = context.probe ?? answersHttp;
-  if (!(await probe(endpoint))) {
-    throw new CliUsageError(
-      `Nothing answers on ${endpoint}: start the local pipeline with "npx eventrail local", or pass --endpoint URL where it runs.`,
-    );
-  }
+  const state = locateLocalState({
+    stateDir: options["state-dir"],
+    endpoint,
+    env: context.env,
+    cwd,
+    running,
+  });
+  if (state.note !== undefined) context.notice?.(state.note);
   const clientConfig: OpsClientConfig = {
     ...awsClientConfig({ endpoint, region: options.region ?? model.region }, {}),
   };
@@ -152,9 +180,88 @@ export async function resolveOpsTarget(
       model.outputs,
       `The local assembly's stack "${model.stackName}"`,
     ),
-    stateDir: path.resolve(cwd, options["state-dir"] ?? defaultStateDir(cwd)),
-    label: `local pipeline at ${endpoint}`,
+    stateDir: state.stateDir,
+    stateDirSource: state.source,
+    label: `local pipeline at ${endpoint}${state.source === "default" ? `, state assumed in ${state.stateDir}` : ""}`,
   };
+}
+
+/** Where the local pipeline keeps its state, and how that was found. */
+export interface LocalStateLocation {
+  /** Absolute. */
+  readonly stateDir: string;
+  /**
+   * `option`: --state-dir; `running-pipeline`: the runtime file of the pipeline on the endpoint;
+   * `default`: `./.eventrail`, because no pipeline on the endpoint said where its state is.
+   */
+  readonly source: "option" | "running-pipeline" | "default";
+  /** For `default`: one line saying so, and how to choose. */
+  readonly note?: string;
+  /** The pipeline running on the endpoint, as its runtime file says; absent when none does. */
+  readonly running?: LocalRuntimeInfo;
+}
+
+/**
+ * The local pipeline's endpoint: `--endpoint`, else `AWS_ENDPOINT_URL` when it points at this
+ * machine (what `eventrail local` tells to export), else the default.
+ */
+export function localPipelineEndpoint(endpointOption: string | undefined, env: NodeJS.ProcessEnv): string {
+  const fromEnv = env.AWS_ENDPOINT_URL;
+  const chosen =
+    endpointOption ?? (fromEnv !== undefined && isLoopback(fromEnv) ? fromEnv : DEFAULT_LOCAL_ENDPOINT);
+  return chosen.replace(/\/+$/, "");
+}
+
+/**
+ * The local state folder for a `--local` command: `--state-dir`, else the state folder of the
+ * pipeline running on `endpoint` (its runtime file), else `./.eventrail` with a note saying that
+ * no running pipeline said so.
+ */
+export function locateLocalState(request: {
+  readonly stateDir: string | undefined;
+  readonly endpoint: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** The pipeline on `endpoint`, when the caller already looked. @default - read here */
+  readonly running?: LocalRuntimeInfo;
+}): LocalStateLocation {
+  const running = request.running ?? runningPipelineAt(request.endpoint, request.env);
+  const found = running === undefined ? {} : { running };
+  if (request.stateDir !== undefined) {
+    return { stateDir: path.resolve(request.cwd, request.stateDir), source: "option", ...found };
+  }
+  if (running !== undefined) return { stateDir: running.stateDir, source: "running-pipeline", running };
+  const stateDir = defaultStateDir(request.cwd);
+  const relative = `./${DEFAULT_STATE_DIR_NAME}`;
+  return {
+    stateDir,
+    source: "default",
+    note: `No running local pipeline found for ${request.endpoint} (no runtime file in ${runtimeInfoDir(request.env)}): reading ${relative} (${stateDir}); pass --state-dir DIR for another.${otherPipelines(request.endpoint, request.env)}`,
+  };
+}
+
+function runningPipelineAt(endpoint: string, env: NodeJS.ProcessEnv): LocalRuntimeInfo | undefined {
+  const port = endpointPort(endpoint);
+  return port === undefined ? undefined : readRuntimeInfo(port, env);
+}
+
+/** Names the local pipelines running on other endpoints, for an error or note about `endpoint`. */
+function otherPipelines(endpoint: string, env: NodeJS.ProcessEnv): string {
+  const port = endpointPort(endpoint);
+  const others = listRunningPipelines(env).filter((info) => info.port !== port);
+  if (others.length === 0) return "";
+  const listed = others.map((info) => `${info.endpoint} (state ${info.stateDir})`).join(", ");
+  const [first] = others;
+  return ` Running elsewhere: ${listed}; pass --endpoint ${first?.endpoint} or export AWS_ENDPOINT_URL=${first?.endpoint}.`;
+}
+
+function isLoopback(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return host === "127.0.0.1" || host === "localhost" || host === "[::1]" || host === "::1";
+  } catch {
+    return false;
+  }
 }
 
 async function resolveAwsTarget(options: OpsTargetOptionValues, env: NodeJS.ProcessEnv): Promise<OpsTarget> {
@@ -168,6 +275,8 @@ async function resolveAwsTarget(options: OpsTargetOptionValues, env: NodeJS.Proc
           ...(base.region === undefined ? {} : { region: base.region }),
           profile: options.profile,
         };
+  // Loaded here: local targets and commands that fail earlier never pay for the client.
+  const { CloudFormationClient } = await import("@aws-sdk/client-cloudformation");
   const cloudFormation = new CloudFormationClient(clientConfig);
   try {
     const region = await requireRegion(cloudFormation);
@@ -192,12 +301,24 @@ async function resolveAwsTarget(options: OpsTargetOptionValues, env: NodeJS.Proc
   }
 }
 
-async function answersHttp(endpoint: string): Promise<boolean> {
-  try {
-    const response = await fetch(endpoint, { signal: AbortSignal.timeout(2_000) });
-    await response.arrayBuffer();
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether something answers HTTP at `endpoint` within 2 s (node:http: fetch would load undici, 25 ms more). */
+function answersHttp(endpoint: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      const send = endpoint.startsWith("https:") ? httpsRequest : httpRequest;
+      const probe = send(endpoint, { timeout: 2_000 }, (response) => {
+        response.resume();
+        response.on("end", () => resolve(true));
+        response.on("error", () => resolve(true));
+      });
+      probe.on("timeout", () => {
+        probe.destroy();
+        resolve(false);
+      });
+      probe.on("error", () => resolve(false));
+      probe.end();
+    } catch {
+      resolve(false);
+    }
+  });
 }

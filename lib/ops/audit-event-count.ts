@@ -3,12 +3,7 @@ import { readdir } from "node:fs/promises";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
-import {
-  type AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from "@aws-sdk/client-athena";
+import type { AthenaClient } from "@aws-sdk/client-athena";
 import { AUDIT_TABLE_NAME } from "../audit/audit-table";
 import { PARTITION_COLUMN } from "../audit/firehose-layout";
 import type { TimeWindow } from "./time-window";
@@ -117,6 +112,10 @@ export function athenaAuditEventCounter(settings: AthenaAuditSettings): AuditEve
   return {
     method: `Athena (workgroup ${settings.workGroup}, table ${settings.database}.${AUDIT_TABLE_NAME})`,
     async countEvents(window) {
+      // Loaded here: the local counter (and `eventrail status`, which reads this module) never needs it.
+      const { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } = await import(
+        "@aws-sdk/client-athena"
+      );
       const started = await settings.athena.send(
         new StartQueryExecutionCommand({
           QueryString: auditCountQuery(settings.database, window),

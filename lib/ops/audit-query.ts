@@ -1,15 +1,9 @@
 import { setTimeout as delay } from "node:timers/promises";
-import {
-  type AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  type QueryExecution,
-  type QueryExecutionState,
-  StartQueryExecutionCommand,
-  StopQueryExecutionCommand,
-} from "@aws-sdk/client-athena";
+import type { AthenaClient, QueryExecution, QueryExecutionState } from "@aws-sdk/client-athena";
 import {
   bindSavedQuery,
+  DEFAULT_WINDOW_DAYS,
+  defaultDateWindow,
   findSavedQuery,
   placeholdersOf,
   type SavedQuery,
@@ -46,6 +40,27 @@ export interface PreparedAuditQuery {
   readonly savedQuery?: string;
   /** The SQL with every placeholder replaced by a quoted literal. */
   readonly sql: string;
+  /**
+   * The parameters that were not given and took their default (a saved query's fromDate and toDate:
+   * the last 7 days), by name; absent when none did.
+   */
+  readonly defaultedParameters?: Readonly<Record<string, string>>;
+}
+
+/** One line for the user naming the defaulted parameters of `prepared`, or undefined when none were. */
+export function describeDefaultedParameters(prepared: PreparedAuditQuery): string | undefined {
+  const defaults = prepared.defaultedParameters;
+  if (defaults === undefined) return undefined;
+  const names = Object.keys(defaults);
+  const { fromDate, toDate } = defaults;
+  const window =
+    fromDate !== undefined && toDate !== undefined
+      ? `the last ${DEFAULT_WINDOW_DAYS} days, ${fromDate} to ${toDate} (UTC)`
+      : fromDate !== undefined
+        ? `the ${DEFAULT_WINDOW_DAYS} days up to toDate, from ${fromDate}`
+        : `from fromDate up to today, ${toDate} (UTC)`;
+  const flags = names.map((name) => `--param ${name}=yyyy-MM-dd`).join(" ");
+  return `No ${names.map((name) => `--param ${name}`).join(" or ")} given: searching ${window}; pass ${flags} for another window.`;
 }
 
 /** An Athena query failed, was cancelled, or was stopped. */
@@ -73,18 +88,23 @@ function rawSqlQuery(sql: string): SavedQuery {
 
 /**
  * Turns what the user typed into SQL: the name of a saved query (bound with `values`, each checked
- * against its parameter's type) or, when it is not a name, raw SQL whose `:name` placeholders are
- * bound from `values` as quoted text.
+ * against its parameter's type; a missing fromDate/toDate defaults to the last 7 days, see
+ * {@link defaultDateWindow}) or, when it is not a name, raw SQL whose `:name` placeholders are bound
+ * from `values` as quoted text.
  *
+ * @param now the day the default window ends on (UTC) @default - the current time
  * @throws SavedQueryError for an unknown saved query, or naming every missing or unknown parameter at once
  */
 export function prepareAuditQuery(
   nameOrSql: string,
-  values: Readonly<Record<string, string>>,
+  given: Readonly<Record<string, string>>,
+  now: Date = new Date(),
 ): PreparedAuditQuery {
   const text = nameOrSql.trim();
   const isName = SAVED_QUERY_NAME.test(text);
   const query = isName ? findSavedQuery(text) : rawSqlQuery(text);
+  const defaults = isName ? defaultDateWindow(query, given, now) : {};
+  const values = { ...given, ...defaults };
   const label = isName ? `Saved query "${query.name}"` : "The SQL";
   const expected = query.parameters.map((p) => p.name);
 
@@ -114,7 +134,10 @@ export function prepareAuditQuery(
     }
   }
   const sql = bindSavedQuery(query, values);
-  return isName ? { savedQuery: query.name, sql } : { sql };
+  if (!isName) return { sql };
+  return Object.keys(defaults).length === 0
+    ? { savedQuery: query.name, sql }
+    : { savedQuery: query.name, sql, defaultedParameters: defaults };
 }
 
 /** Where an Athena query stands, as {@link runAthenaQuery} reports it while waiting. */
@@ -191,6 +214,9 @@ export async function runAthenaQuery(
   client: AthenaClient,
   request: AthenaQueryRequest,
 ): Promise<AthenaQueryResult> {
+  // Loaded here: `audit list` and local queries (this module prepares them too) never need it.
+  const athena = await import("@aws-sdk/client-athena");
+  const { StartQueryExecutionCommand } = athena;
   const started = await client.send(
     new StartQueryExecutionCommand({
       QueryString: request.sql,
@@ -204,7 +230,7 @@ export async function runAthenaQuery(
       `Athena accepted the query in workgroup "${request.workGroup}" but returned no QueryExecutionId; run it again.`,
     );
   }
-  const execution = await waitForQuery(client, queryExecutionId, request);
+  const execution = await waitForQuery(athena, client, queryExecutionId, request);
   const state = execution.Status?.State;
   const scanned = execution.Statistics?.DataScannedInBytes ?? 0;
   if (state !== "SUCCEEDED") {
@@ -215,7 +241,12 @@ export async function runAthenaQuery(
       execution.Status?.AthenaError?.Retryable === true ? "; Athena says running it again may succeed" : "";
     throw new AuditQueryError(`Athena query ${queryExecutionId} ${state ?? "ended"}: ${reason}${retry}.`);
   }
-  const page = await readAllPages(client, queryExecutionId, request.maxRows ?? Number.POSITIVE_INFINITY);
+  const page = await readAllPages(
+    athena,
+    client,
+    queryExecutionId,
+    request.maxRows ?? Number.POSITIVE_INFINITY,
+  );
   return {
     ...page,
     queryExecutionId,
@@ -226,7 +257,11 @@ export async function runAthenaQuery(
   };
 }
 
+/** The Athena client package, loaded by {@link runAthenaQuery}. */
+type AthenaSdk = typeof import("@aws-sdk/client-athena");
+
 async function waitForQuery(
+  { GetQueryExecutionCommand, StopQueryExecutionCommand }: AthenaSdk,
   client: AthenaClient,
   queryExecutionId: string,
   request: AthenaQueryRequest,
@@ -236,7 +271,8 @@ async function waitForQuery(
   const maxDelayMs = request.polling?.maxDelayMs ?? 3000;
   let wait = request.polling?.initialDelayMs ?? 200;
   for (;;) {
-    if (request.signal?.aborted === true) return stopQuery(client, queryExecutionId);
+    if (request.signal?.aborted === true)
+      return stopQuery(StopQueryExecutionCommand, client, queryExecutionId);
     const { QueryExecution: execution } = await client.send(
       new GetQueryExecutionCommand({ QueryExecutionId: queryExecutionId }),
     );
@@ -257,7 +293,11 @@ async function waitForQuery(
   }
 }
 
-async function stopQuery(client: AthenaClient, queryExecutionId: string): Promise<never> {
+async function stopQuery(
+  StopQueryExecutionCommand: AthenaSdk["StopQueryExecutionCommand"],
+  client: AthenaClient,
+  queryExecutionId: string,
+): Promise<never> {
   await client.send(new StopQueryExecutionCommand({ QueryExecutionId: queryExecutionId }));
   throw new AuditQueryError(
     `Athena query ${queryExecutionId} was stopped at your request; run the command again to rerun it.`,
@@ -265,6 +305,7 @@ async function stopQuery(client: AthenaClient, queryExecutionId: string): Promis
 }
 
 async function readAllPages(
+  { GetQueryResultsCommand }: AthenaSdk,
   client: AthenaClient,
   queryExecutionId: string,
   maxRows: number,

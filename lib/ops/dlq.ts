@@ -1,4 +1,4 @@
-import { type FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
+import type { FirehoseClient } from "@aws-sdk/client-firehose";
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -515,6 +515,8 @@ async function putToDeliveryStreams(
     }
     byStream.set(stream, [...(byStream.get(stream) ?? []), message]);
   }
+  // Loaded here: only a redrive of the audit trail's target DLQ puts to Firehose.
+  const { PutRecordBatchCommand } = await import("@aws-sdk/client-firehose");
   for (const [stream, batch] of byStream) {
     try {
       const answer = await firehose.send(

@@ -1,4 +1,4 @@
-import { type CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { type SubscriptionOutput, stackOutputs } from "../stack-outputs";
 
 /** The stack name `bin/app.ts` deploys, and the one operations look up unless told otherwise. */
@@ -105,6 +105,8 @@ export async function describeStackResources(
 ): Promise<StackResources> {
   let outputs: Record<string, string | undefined>;
   try {
+    // Imported here so that reading a local stack's outputs never loads the CloudFormation client.
+    const { DescribeStacksCommand } = await import("@aws-sdk/client-cloudformation");
     const answer = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = answer.Stacks?.[0];
     if (stack === undefined) throw new Error("DescribeStacks returned no stack");

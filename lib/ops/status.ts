@@ -5,7 +5,7 @@ import {
   DescribeRuleCommand,
   type EventBridgeClient,
 } from "@aws-sdk/client-eventbridge";
-import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { PARTITION_COLUMN } from "../audit/firehose-layout";
 import { type LocalAuditLocation, localAuditEventsRoot } from "./audit-event-count";
@@ -185,6 +185,8 @@ export function s3AuditObjectFinder(location: S3AuditLocation): AuditObjectFinde
   return {
     location: `s3://${location.bucketName}/${location.eventsPrefix}`,
     async newestObject(now) {
+      // Loaded here: a local pipeline's status reads its files and never needs the S3 client.
+      const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
       const days = [now, new Date(now.getTime() - 86_400_000)].map((d) => d.toISOString().slice(0, 10));
       let newest: AuditObject | undefined;
       for (const day of days) {

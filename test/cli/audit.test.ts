@@ -16,6 +16,7 @@ import { catalog, type EventTypeName } from "../../lib/catalog";
 import { exampleEvent } from "../../lib/catalog/json-schema";
 import { ExitCode, runCli } from "../../lib/cli";
 import type { AuditQueryOutput, SavedQueryEntry } from "../../lib/cli/commands/audit";
+import { writeRuntimeInfo } from "../../lib/local/runtime-info";
 import { stackOutputs } from "../../lib/stack-outputs";
 import { fakeIo } from "./fake-io";
 
@@ -73,8 +74,8 @@ let stateDir: string;
 /** Local options that find the bucket folder without an assembly. */
 const local = () => ["--local", "--state-dir", stateDir, "--cdk-out", path.join(stateDir, "no-cdk-out")];
 
-/** Two orders' events, written as the local pipeline's Firehose writes them. */
-async function writeLocalAuditFiles(): Promise<void> {
+/** Two orders' events, written as the local pipeline's Firehose writes them, arriving at `arrival`. */
+async function writeLocalAuditFiles(arrival = new Date("2026-03-01T10:00:05Z")): Promise<void> {
   const event = (type: EventTypeName, orderId: string, eventId: string, time: string) => {
     const base = exampleEvent(catalog[type]) as { detail: { metadata: object; data: object } };
     return {
@@ -90,7 +91,7 @@ async function writeLocalAuditFiles(): Promise<void> {
   const key = deliveredObjectKey({
     prefix: dataOutputPrefix(),
     deliveryStreamName: "Eventrail-AuditDeliveryStream",
-    arrival: new Date("2026-03-01T10:00:05Z"),
+    arrival,
     uniqueSuffix: "u1",
   });
   const file = path.join(stateDir, "s3", "eventrail-auditbucket", key);
@@ -162,7 +163,7 @@ describe("eventrail audit list", () => {
 });
 
 describe("eventrail audit query --local", () => {
-  beforeEach(writeLocalAuditFiles);
+  beforeEach(() => writeLocalAuditFiles());
 
   it("prints one order's story as a table, in time order", async () => {
     // Prepare
@@ -265,12 +266,111 @@ describe("eventrail audit query --local", () => {
   });
 });
 
+describe("eventrail audit query without fromDate and toDate", () => {
+  const day = (offsetDays: number) =>
+    new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+
+  it("searches the last 7 days, today included, and says so", async () => {
+    // Prepare
+    await writeLocalAuditFiles(new Date());
+    const io = fakeIo();
+
+    // Act
+    const code = await runCli(["audit", "query", "events-per-type-per-day", ...local()], io);
+
+    // Assess
+    expect(code).toBe(ExitCode.ok);
+    expect(io.out()).toMatch(new RegExp(`^${day(0)} +OrderPlaced +2$`, "m"));
+    expect(io.err()).toContain(
+      `No --param fromDate or --param toDate given: searching the last 7 days, ${day(-6)} to ${day(0)} (UTC); pass --param fromDate=yyyy-MM-dd --param toDate=yyyy-MM-dd for another window.`,
+    );
+  });
+
+  it("names the defaulted parameters in JSON", async () => {
+    // Prepare
+    await writeLocalAuditFiles(new Date());
+    const io = fakeIo();
+
+    // Act
+    const code = await runCli(["audit", "query", "events-per-type-per-day", "--json", ...local()], io);
+
+    // Assess
+    expect(code).toBe(ExitCode.ok);
+    const output = JSON.parse(io.out()) as AuditQueryOutput;
+    expect(output.defaultedParameters).toEqual({ fromDate: day(-6), toDate: day(0) });
+    expect(output.sql).toContain(`dt BETWEEN '${day(-6)}' AND '${day(0)}'`);
+  });
+
+  it("runs in Athena with the same window", async () => {
+    // Prepare
+    const io = fakeIo();
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: "SUCCEEDED" } } });
+    athena
+      .on(GetQueryResultsCommand)
+      .resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: columns }, Rows: [] } });
+
+    // Act
+    const code = await runCli(["audit", "query", "events-per-type-per-day", "--region", "eu-west-1"], io);
+
+    // Assess
+    expect(code).toBe(ExitCode.ok);
+    expect(athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input.QueryString).toContain(
+      `dt BETWEEN '${day(-6)}' AND '${day(0)}'`,
+    );
+    expect(io.err()).toContain(`searching the last 7 days, ${day(-6)} to ${day(0)} (UTC)`);
+  });
+});
+
+describe("eventrail audit query --local without --state-dir", () => {
+  let runtimeDir: string;
+
+  beforeEach(async () => {
+    await writeLocalAuditFiles();
+    runtimeDir = await mkdtemp(path.join(tmpdir(), "eventrail-audit-runtime-"));
+  });
+
+  afterEach(async () => {
+    await rm(runtimeDir, { recursive: true, force: true });
+  });
+
+  const noStateDir = () => ["--local", "--cdk-out", path.join(stateDir, "no-cdk-out")];
+
+  it("reads the state folder of the pipeline running on AWS_ENDPOINT_URL's port", async () => {
+    // Prepare
+    const env = { EVENTRAIL_RUNTIME_DIR: runtimeDir, AWS_ENDPOINT_URL: "http://127.0.0.1:4566" };
+    await writeRuntimeInfo({ endpoint: "http://127.0.0.1:4566", stateDir }, env);
+    const io = fakeIo({ env });
+
+    // Act
+    const code = await runCli([...orderStory, "--param", "toDate=2026-03-01", ...noStateDir()], io);
+
+    // Assess
+    expect(code).toBe(ExitCode.ok);
+    expect(io.err()).toMatch(
+      /^3 row\(s\) from the local audit files under .*eventrail-auditbucket\/events\/ \(DuckDB\)\.\n$/,
+    );
+  });
+
+  it("says that no pipeline runs, and which folder it reads instead", async () => {
+    // Prepare
+    const io = fakeIo({ env: { EVENTRAIL_RUNTIME_DIR: runtimeDir } });
+
+    // Act
+    await runCli([...orderStory, "--param", "toDate=2026-03-01", ...noStateDir()], io);
+
+    // Assess
+    expect(io.err()).toContain(
+      `No running local pipeline found for http://127.0.0.1:4010 (no runtime file in ${runtimeDir}): reading ./.eventrail (${path.join(process.cwd(), ".eventrail")}); pass --state-dir DIR for another.`,
+    );
+  });
+});
+
 describe("eventrail audit query, command-line mistakes", () => {
   it.each([
     [
       "missing parameters",
-      ["audit", "query", "order-story", "--param", "orderId=ORD-1"],
-      'Saved query "order-story" needs --param fromDate=2026-03-01 --param toDate=2026-03-07 (missing: fromDate, toDate); "eventrail audit list" describes each.',
+      ["audit", "query", "order-story"],
+      'Saved query "order-story" needs --param orderId=ORD-1234 (missing: orderId); "eventrail audit list" describes each.',
     ],
     [
       "an unknown parameter",

@@ -15,6 +15,14 @@ describe("eventrail (the dispatcher)", () => {
     for (const command of commands) expect(io.out()).toMatch(new RegExp(`^  ${command.name} +\\S`, "m"));
   });
 
+  it.each(commands.map((c) => [c.name, c]))(
+    "lists %s with the name and summary its module declares, without importing it first",
+    async (_name, command) => {
+      const loaded = await command.load();
+      expect([loaded.name, loaded.summary]).toEqual([command.name, command.summary]);
+    },
+  );
+
   it("prints the usage on stderr and exits 2 without a command", async () => {
     const io = fakeIo();
     expect(await runCli([], io)).toBe(ExitCode.usage);

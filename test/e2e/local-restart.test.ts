@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { catalog } from "../../lib/catalog";
 import { exampleEvent } from "../../lib/catalog/json-schema";
 import { type SubscriptionOutput, stackOutputs } from "../../lib/stack-outputs";
+import { builtCli } from "../support/build-cli";
 import { projectRoot, synthesizeApp } from "../support/example-app";
 
 /**
@@ -24,9 +25,7 @@ async function startLocal(stateDir: string): Promise<{ child: ChildProcess; endp
   const child = spawn(
     process.execPath,
     [
-      "--import",
-      "tsx",
-      "bin/eventrail.ts",
+      builtCli,
       "local",
       "--port",
       "0",

@@ -13,6 +13,7 @@ import { bindSavedQuery, findSavedQuery, SavedQueryError } from "../../lib/audit
 import {
   type AthenaQueryProgress,
   AuditQueryError,
+  describeDefaultedParameters,
   prepareAuditQuery,
   runAthenaQuery,
 } from "../../lib/ops/audit-query";
@@ -66,11 +67,73 @@ describe("prepareAuditQuery", () => {
   });
 
   it("names every missing parameter at once, with example values", () => {
-    expect(() => prepareAuditQuery("order-story", { orderId: "ORD-1" })).toThrow(
+    expect(() => prepareAuditQuery("producer-window", {})).toThrow(
       new SavedQueryError(
-        'Saved query "order-story" needs --param fromDate=2026-03-01 --param toDate=2026-03-07 (missing: fromDate, toDate); "eventrail audit list" describes each.',
+        'Saved query "producer-window" needs --param producer=checkout --param fromTime=2026-03-01T08:00:00Z --param toTime=2026-03-01T09:00:00Z (missing: producer, fromTime, toTime); "eventrail audit list" describes each.',
       ),
     );
+  });
+
+  it("refuses a missing parameter that has no default, after defaulting the days", () => {
+    expect(() => prepareAuditQuery("order-story", {})).toThrow(
+      'Saved query "order-story" needs --param orderId=ORD-1234 (missing: orderId);',
+    );
+  });
+
+  describe("the default window of fromDate and toDate", () => {
+    const now = new Date("2026-03-10T23:30:00Z");
+
+    it("is the last 7 days, today (UTC) included, when neither is given", () => {
+      // Act
+      const prepared = prepareAuditQuery("events-per-type-per-day", {}, now);
+
+      // Assess
+      expect(prepared.defaultedParameters).toEqual({ fromDate: "2026-03-04", toDate: "2026-03-10" });
+      expect(prepared.sql).toContain("dt BETWEEN '2026-03-04' AND '2026-03-10'");
+      expect(describeDefaultedParameters(prepared)).toBe(
+        "No --param fromDate or --param toDate given: searching the last 7 days, 2026-03-04 to 2026-03-10 (UTC); pass --param fromDate=yyyy-MM-dd --param toDate=yyyy-MM-dd for another window.",
+      );
+    });
+
+    it("ends at a given toDate when only fromDate is missing", () => {
+      const prepared = prepareAuditQuery("order-story", { orderId: "ORD-1", toDate: "2026-03-02" }, now);
+
+      expect(prepared.defaultedParameters).toEqual({ fromDate: "2026-02-24" });
+      expect(prepared.sql).toContain("dt BETWEEN '2026-02-24' AND '2026-03-02'");
+      expect(describeDefaultedParameters(prepared)).toMatch(
+        /^No --param fromDate given: searching the 7 days up to toDate, from 2026-02-24;/,
+      );
+    });
+
+    it("ends today when only toDate is missing", () => {
+      const prepared = prepareAuditQuery("events-per-type-per-day", { fromDate: "2026-03-09" }, now);
+
+      expect(prepared.defaultedParameters).toEqual({ toDate: "2026-03-10" });
+      expect(prepared.sql).toContain("dt BETWEEN '2026-03-09' AND '2026-03-10'");
+    });
+
+    it("leaves a malformed toDate to be refused by its type", () => {
+      expect(() => prepareAuditQuery("events-per-type-per-day", { toDate: "2026-13-01" }, now)).toThrow(
+        'parameter toDate is "2026-13-01"; expected a date yyyy-MM-dd',
+      );
+    });
+
+    it("is not given to raw SQL, whose placeholders are its own", () => {
+      expect(() =>
+        prepareAuditQuery("SELECT * FROM audit_events WHERE dt BETWEEN :fromDate AND :toDate", {}, now),
+      ).toThrow("The SQL needs --param fromDate=VALUE --param toDate=VALUE (missing: fromDate, toDate)");
+    });
+
+    it("says nothing when both are given", () => {
+      const prepared = prepareAuditQuery(
+        "events-per-type-per-day",
+        { fromDate: "2026-03-01", toDate: "2026-03-02" },
+        now,
+      );
+
+      expect(prepared.defaultedParameters).toBeUndefined();
+      expect(describeDefaultedParameters(prepared)).toBeUndefined();
+    });
   });
 
   it("names an unknown parameter and suggests the one meant", () => {

@@ -1,20 +1,23 @@
 import * as path from "node:path";
-import { AthenaClient } from "@aws-sdk/client-athena";
-import { type SavedQuery, SavedQueryError, savedQueries } from "../../audit/saved-queries";
-import { defaultStateDir } from "../../local/local-pipeline";
+import {
+  DEFAULT_WINDOW_DAYS,
+  type SavedQuery,
+  SavedQueryError,
+  savedQueries,
+} from "../../audit/saved-queries";
 import {
   type AthenaQueryProgress,
   type AuditQueryResult,
+  describeDefaultedParameters,
   type PreparedAuditQuery,
   prepareAuditQuery,
   type QueryColumn,
   runAthenaQuery,
 } from "../../ops/audit-query";
-import { locateLocalAuditEvents, runLocalAuditQuery } from "../../ops/local-audit";
 import { CliUsageError, defineCommand, ExitCode } from "../command";
 import { defineCommandGroup } from "../command-group";
 import { type CliIo, type CliOutput, paint, writeLine } from "../io";
-import { opsTargetOptions, resolveOpsTarget } from "../ops-target";
+import { localPipelineEndpoint, locateLocalState, opsTargetOptions, resolveOpsTarget } from "../ops-target";
 import { renderTable } from "../table";
 
 /** Rows printed unless `--max-rows` says otherwise: a terminal's worth, and a bound on what Athena pages. */
@@ -42,6 +45,8 @@ export interface AuditQueryOutput {
   readonly savedQuery: string | null;
   /** The SQL as run, placeholders bound. */
   readonly sql: string;
+  /** Parameters not given that took their default (fromDate/toDate: the last 7 days), by name. */
+  readonly defaultedParameters?: Readonly<Record<string, string>>;
   readonly columns: readonly QueryColumn[];
   /** Each row as an object keyed by column name; every value is text or `null`. */
   readonly rows: readonly Readonly<Record<string, string | null>>[];
@@ -99,7 +104,9 @@ const queryCommand = defineCommand({
     "wrote under <state-dir>/s3/<audit bucket>/events/; the pipeline need not be running. The bucket comes",
     "from the stack outputs in --cdk-out, else it is the only bucket folder with events/.",
     `Table output cuts cells at ${MAX_CELL_WIDTH} characters; csv and json keep them whole. "eventrail audit list"`,
-    "names the saved queries and their parameters.",
+    `names the saved queries and their parameters; a saved query's fromDate and toDate default to the last ${DEFAULT_WINDOW_DAYS}`,
+    "days (UTC, today included), as the output says. Without --state-dir, --local reads the state folder of the",
+    "local pipeline running on AWS_ENDPOINT_URL (else http://127.0.0.1:4010), else ./.eventrail.",
   ].join("\n"),
   usage:
     "NAME|SQL [--param NAME=VALUE]... [--format table|csv|json] [--max-rows N] [--local [--state-dir DIR] [--cdk-out DIR] | --region R [--profile NAME] [--stack NAME]]",
@@ -134,6 +141,7 @@ const queryCommand = defineCommand({
   },
   examples: [
     "eventrail audit query order-story --param orderId=ORD-1234 --param fromDate=2026-03-01 --param toDate=2026-03-07 --region eu-west-1",
+    "eventrail audit query events-per-type-per-day --local",
     "eventrail audit query events-per-type-per-day --param fromDate=2026-03-01 --param toDate=2026-03-01 --local",
     `eventrail audit query "SELECT detail_type, count(*) AS events FROM audit_events WHERE dt = '2026-03-01' GROUP BY 1" --format csv`,
     "eventrail audit query by-event-id --param eventId=01K2HZ3V1Q6Y0WJ8T7N4B5C6D7 --param fromDate=2026-03-01 --param toDate=2026-03-02 --json",
@@ -155,9 +163,19 @@ const queryCommand = defineCommand({
           );
         }
       }
+      const cwd = process.cwd();
+      const state = locateLocalState({
+        stateDir: options["state-dir"],
+        endpoint: localPipelineEndpoint(undefined, io.env),
+        env: io.env,
+        cwd,
+      });
+      if (state.note !== undefined) writeLine(io.stderr, paint(io.stderr, "yellow", state.note));
+      // Loaded here: DuckDB (native) only for a local query.
+      const { locateLocalAuditEvents, runLocalAuditQuery } = await import("../../ops/local-audit");
       const location = await locateLocalAuditEvents({
-        stateDir: path.resolve(options["state-dir"] ?? defaultStateDir(process.cwd())),
-        cdkOutDir: path.resolve(options["cdk-out"] ?? "cdk.out"),
+        stateDir: state.stateDir,
+        cdkOutDir: path.resolve(cwd, options["cdk-out"] ?? state.running?.cdkOutDir ?? "cdk.out"),
         stackName: options.stack,
       });
       const result = await runLocalAuditQuery({
@@ -174,6 +192,7 @@ const queryCommand = defineCommand({
     }
 
     const target = await resolveOpsTarget(options, { env: io.env });
+    const { AthenaClient } = await import("@aws-sdk/client-athena");
     const athena = new AthenaClient(target.clientConfig);
     const status = statusLine(io.stderr);
     // Ctrl-C stops the query in Athena too, or it would go on scanning (and billing) unseen.
@@ -315,6 +334,9 @@ function printResult(
       ...source,
       savedQuery: prepared.savedQuery ?? null,
       sql: prepared.sql,
+      ...(prepared.defaultedParameters === undefined
+        ? {}
+        : { defaultedParameters: prepared.defaultedParameters }),
       columns: result.columns,
       rows: result.rows.map((row) =>
         Object.fromEntries(result.columns.map((c, i) => [c.name, row[i] ?? null])),
@@ -337,6 +359,8 @@ function printResult(
     writeLine(io.stdout, renderTable(io.stdout, names, cells));
   }
   writeLine(io.stderr, `${result.rows.length} row(s) from ${from.origin}.`);
+  const defaulted = describeDefaultedParameters(prepared);
+  if (defaulted !== undefined) writeLine(io.stderr, defaulted);
   if (result.truncated) {
     writeLine(
       io.stderr,

@@ -1,4 +1,3 @@
-import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import {
   deadLetterQueuesOf,
@@ -167,7 +166,7 @@ const redriveCommand = defineCommand({
       {
         sqs: new SQSClient(target.clientConfig),
         ...(ref.redrive.kind === "delivery-stream"
-          ? { firehose: new FirehoseClient(target.clientConfig) }
+          ? { firehose: new (await import("@aws-sdk/client-firehose")).FirehoseClient(target.clientConfig) }
           : {}),
       },
       ref,

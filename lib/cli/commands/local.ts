@@ -6,6 +6,7 @@ import {
   type LocalLogKind,
   LocalPipeline,
 } from "../../local/local-pipeline";
+import { writeRuntimeInfo } from "../../local/runtime-info";
 import { isAssemblyStale, synthesizeAssembly } from "../../local/synthesize";
 import { CliUsageError, defineCommand, ExitCode } from "../command";
 import { type CliIo, paint, type Style, writeLine } from "../io";
@@ -108,6 +109,8 @@ export const localCommand = defineCommand({
       log,
       functionLogs: !options.quiet,
     });
+    // Lets `--local` commands find this pipeline's state folder from its port.
+    const runtimeInfo = await writeRuntimeInfo({ endpoint: pipeline.endpoint, stateDir, cdkOutDir });
     const seeded = await seedExampleState(pipeline);
     if (seeded > 0) log("pipeline", `seeded ${seeded} stock items for the inventory consumer`);
     printReadiness(io, pipeline.endpoint, stateDir);
@@ -125,6 +128,7 @@ export const localCommand = defineCommand({
     });
     log("pipeline", "stopping: finishing in-flight batches, writing the audit buffer ...");
     await pipeline.stop();
+    await runtimeInfo.remove();
     log("pipeline", "stopped; state is kept in " + stateDir);
     return ExitCode.ok;
   },

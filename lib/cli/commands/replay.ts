@@ -1,4 +1,3 @@
-import { AthenaClient } from "@aws-sdk/client-athena";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import {
   type AuditEventCounter,
@@ -89,13 +88,17 @@ const startCommand = defineCommand({
       .split(",")
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
-    const target = await resolveOpsTarget(options, { env: io.env });
+    const target = await resolveOpsTarget(options, {
+      env: io.env,
+      ...(options["dry-run"] ? { notice: (line: string) => writeLine(io.stderr, line) } : {}),
+    });
     const eventBridge = new EventBridgeClient(target.clientConfig);
     const request = { window, subscriptions, name: options.name, force: options.force, now };
 
     if (options["dry-run"]) {
+      const counter = await auditCounter(target);
       const dryRun = await refusalsAsUsage(() =>
-        dryRunArchiveReplay(eventBridge, target.resources, request, auditCounter(target)),
+        dryRunArchiveReplay(eventBridge, target.resources, request, counter),
       );
       if (options.json) {
         writeLine(io.stdout, JSON.stringify({ dryRun: true, ...dryRun }, null, 2));
@@ -235,7 +238,7 @@ export const replayCommand = defineCommandGroup({
   ],
 });
 
-function auditCounter(target: OpsTarget): AuditEventCounter {
+async function auditCounter(target: OpsTarget): Promise<AuditEventCounter> {
   const { resources } = target;
   if (target.kind === "local" && target.stateDir !== undefined) {
     return localAuditEventCounter({
@@ -244,6 +247,8 @@ function auditCounter(target: OpsTarget): AuditEventCounter {
       eventsPrefix: resources.auditEventsPrefix,
     });
   }
+  // Loaded here: the local pipeline's audit files are counted without it.
+  const { AthenaClient } = await import("@aws-sdk/client-athena");
   return athenaAuditEventCounter({
     athena: new AthenaClient(target.clientConfig),
     workGroup: resources.athenaWorkGroup,

@@ -1,5 +1,4 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import {
   type AuditObjectFinder,
@@ -35,11 +34,14 @@ export const statusCommand = defineCommand({
     "eventrail status --stack Eventrail-staging --json",
   ],
   async run(options, io) {
-    const target = await resolveOpsTarget(options, { env: io.env });
+    const target = await resolveOpsTarget(options, {
+      env: io.env,
+      notice: (line) => writeLine(io.stderr, line),
+    });
     const status = await getPipelineStatus(
       { eventBridge: new EventBridgeClient(target.clientConfig), sqs: new SQSClient(target.clientConfig) },
       target.resources,
-      auditFinder(target),
+      await auditFinder(target),
     );
     if (options.json) writeLine(io.stdout, JSON.stringify(status, null, 2));
     else printStatus(io, status, target.label);
@@ -47,11 +49,13 @@ export const statusCommand = defineCommand({
   },
 });
 
-function auditFinder(target: OpsTarget): AuditObjectFinder {
+async function auditFinder(target: OpsTarget): Promise<AuditObjectFinder> {
   const { auditBucketName: bucketName, auditEventsPrefix: eventsPrefix } = target.resources;
   if (target.kind === "local" && target.stateDir !== undefined) {
     return localAuditObjectFinder({ stateDir: target.stateDir, bucketName, eventsPrefix });
   }
+  // Loaded here: a local pipeline's audit files are read directly.
+  const { S3Client } = await import("@aws-sdk/client-s3");
   // An endpoint override (moto_server, LocalStack) serves buckets by path, not by host name.
   const s3 = new S3Client({
     ...target.clientConfig,
