@@ -117,7 +117,14 @@ function installLocalEdgeTransport(edge, parentUrl) {
       edge.channel.postMessage({
         id,
         target,
-        body: body === undefined ? "" : typeof body === "string" ? body : Buffer.from(body).toString("utf8"),
+        // The bytes as they are: `Buffer.from(body)` would call the body's `valueOf`, which the SDK
+        // traps on its Uint8Array bodies (a string-method deprecation warning).
+        body:
+          body === undefined
+            ? ""
+            : typeof body === "string"
+              ? body
+              : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"),
       });
     });
   };
