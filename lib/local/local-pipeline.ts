@@ -7,7 +7,11 @@ import { EdgeServer } from "./edge-server";
 import type { BusEvent } from "./events/bus-event";
 import { LocalEventBridge } from "./events/local-event-bridge";
 import { DeliveryError, type StringAttributes, type TargetSinks } from "./events/target-dispatcher";
-import { DeliveryStreamSink, FirehoseRecordError } from "./firehose/delivery-stream-sink";
+import {
+  DeliveryStreamSink,
+  type DeliveryStreamStatus,
+  FirehoseRecordError,
+} from "./firehose/delivery-stream-sink";
 import { type FunctionLogEntry, FunctionRunner } from "./lambda/function-runner";
 import {
   DEFAULT_MAPPING_CONCURRENCY,
@@ -23,6 +27,13 @@ import { createSqsService } from "./sqs/sqs-service";
 
 /** The port the local pipeline listens on unless told otherwise. */
 export const DEFAULT_LOCAL_PORT = 4010;
+
+/** What `GET /health` answers: whether the pipeline runs, and how its audit streams are doing. */
+export interface LocalPipelineHealth {
+  readonly status: "starting" | "ok";
+  /** Each delivery stream: records waiting to be written, and whether writing objects fails. */
+  readonly audit: readonly DeliveryStreamStatus[];
+}
 
 /** What the local pipeline logs, by kind, so the CLI can colour and filter it. */
 export type LocalLogKind =
@@ -82,7 +93,8 @@ export class LocalPipeline {
   public static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const log = options.log ?? (() => {});
     const timeScale = options.timeScale ?? 1;
-    const edge = new EdgeServer({ routes: [], log: (line) => log("error", line) });
+    let health: () => LocalPipelineHealth = () => ({ status: "starting", audit: [] });
+    const edge = new EdgeServer({ routes: [], log: (line) => log("error", line), health: () => health() });
     const endpoint = await edge.listen(options.port ?? DEFAULT_LOCAL_PORT);
     const started: { close(): Promise<void> }[] = [edge];
     try {
@@ -130,11 +142,12 @@ export class LocalPipeline {
             stream,
             stateDir: options.stateDir,
             timeScale,
-            log: (line) => log("audit", line),
+            log: (line) => log(line.startsWith("AUDIT WRITE FAILED") ? "error" : "audit", line),
           }),
       );
       for (const sink of sinks) await sink.open();
       started.push(...sinks);
+      health = () => ({ status: "ok", audit: sinks.map((sink) => sink.status()) });
 
       const runners = model.functions.map((definition) => {
         const mappings = model.eventSourceMappings.filter((m) => m.functionName === definition.name);
@@ -238,6 +251,11 @@ export class LocalPipeline {
   /** The DynamoDB service behind the edge, for seeding and tests. */
   public get dynamoDbService(): LocalDynamoDb["service"] {
     return this.dynamoDb.service;
+  }
+
+  /** The audit streams' state: records waiting, and failing object writes (what `GET /health` shows). */
+  public auditStatus(): readonly DeliveryStreamStatus[] {
+    return this.sinks.map((sink) => sink.status());
   }
 
   /** Writes buffered audit records out now (tests; the stream's buffering interval does it otherwise). */

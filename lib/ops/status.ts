@@ -64,7 +64,54 @@ export interface PipelineStatus {
     /** Events the audit rule could not deliver to Firehose. */
     readonly targetDeadLetterDepth: number;
     readonly newestObject?: AuditObject;
+    /**
+     * Local pipeline only: each audit stream's records waiting to be written and whether writing
+     * objects fails (the local equivalent of the audit delivery alarms).
+     */
+    readonly delivery?: readonly AuditDeliveryStatus[];
   };
+}
+
+/** A local audit stream's delivery, as the pipeline's `GET /health` reports it. */
+export interface AuditDeliveryStatus {
+  readonly stream: string;
+  readonly pendingRecords: number;
+  readonly lastWrittenAt?: number;
+  readonly failing?: {
+    readonly since: number;
+    readonly attempts: number;
+    readonly error: string;
+    readonly nextAttemptAt: number;
+  };
+}
+
+/**
+ * The local pipeline's audit streams, from its `GET /health`; undefined when the endpoint does not
+ * answer with them (not a local pipeline, or an older one).
+ */
+export async function localAuditDelivery(
+  endpoint: string,
+): Promise<readonly AuditDeliveryStatus[] | undefined> {
+  const { get } = await import("node:http");
+  return new Promise((resolve) => {
+    const request = get(new URL("/health", endpoint), { timeout: 2_000 }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      response.on("end", () => {
+        try {
+          const audit = (JSON.parse(text) as { audit?: unknown }).audit;
+          resolve(Array.isArray(audit) ? (audit as AuditDeliveryStatus[]) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(undefined));
+  });
 }
 
 /** The clients {@link getPipelineStatus} uses. */

@@ -3,6 +3,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import {
   type AuditObjectFinder,
   getPipelineStatus,
+  localAuditDelivery,
   localAuditObjectFinder,
   type PipelineStatus,
   s3AuditObjectFinder,
@@ -38,11 +39,17 @@ export const statusCommand = defineCommand({
       env: io.env,
       notice: (line) => writeLine(io.stderr, line),
     });
-    const status = await getPipelineStatus(
-      { eventBridge: new EventBridgeClient(target.clientConfig), sqs: new SQSClient(target.clientConfig) },
-      target.resources,
-      await auditFinder(target),
-    );
+    const endpoint = target.kind === "local" ? target.clientConfig.endpoint : undefined;
+    const [found, delivery] = await Promise.all([
+      getPipelineStatus(
+        { eventBridge: new EventBridgeClient(target.clientConfig), sqs: new SQSClient(target.clientConfig) },
+        target.resources,
+        await auditFinder(target),
+      ),
+      typeof endpoint === "string" ? localAuditDelivery(endpoint) : undefined,
+    ]);
+    const status: PipelineStatus =
+      delivery === undefined ? found : { ...found, audit: { ...found.audit, delivery } };
     if (options.json) writeLine(io.stdout, JSON.stringify(status, null, 2));
     else printStatus(io, status, target.label);
     return ExitCode.ok;
@@ -107,6 +114,21 @@ function printStatus(io: CliIo, status: PipelineStatus, label: string): void {
     out,
     `${bold("Audit")}    ${status.audit.location}: ${newestText}; target DLQ ${auditDlq > 0 ? paint(out, "red", count(auditDlq)) : "0"}`,
   );
+  for (const stream of status.audit.delivery ?? []) {
+    const waiting = `${count(stream.pendingRecords)} events waiting to be written`;
+    if (stream.failing === undefined) {
+      writeLine(out, `         stream ${stream.stream}: ${waiting}`);
+      continue;
+    }
+    writeLine(
+      out,
+      paint(
+        out,
+        "red",
+        `         ALARM stream ${stream.stream}: writing audit objects fails since ${formatDuration(Date.now() - stream.failing.since)} (${stream.failing.attempts} attempts): ${stream.failing.error}; ${waiting}, kept in the spool`,
+      ),
+    );
+  }
 }
 
 function formatBytes(bytes: number | undefined): string {

@@ -185,12 +185,16 @@ export class LocalEventBridge {
       .match(event)
       .filter((rule) => rule.definition.state === "ENABLED")
       .filter((rule) => filterArns.length === 0 || filterArns.includes(rule.definition.arn));
-    await Promise.all(
-      matched.map((rule) => {
-        this.log(`matched ${event["detail-type"]} ${event.id} -> rule ${rule.definition.name}`);
-        return this.dispatcher.dispatch(rule.definition, event);
-      }),
-    );
+    const deliver = (rule: CompiledRule) => {
+      this.log(`matched ${event["detail-type"]} ${event.id} -> rule ${rule.definition.name}`);
+      return this.dispatcher.dispatch(rule.definition, event);
+    };
+    // The audit trail is as durable as delivery: an event is in the audit spool (on disk) before
+    // any subscription can act on it, so after a crash the audit holds every event whose effects
+    // happened. A failed first attempt is retried by the dispatcher; delivery goes on meanwhile.
+    const auditing = matched.filter((rule) => rule.definition.targets.some((t) => t.kind === "firehose"));
+    await Promise.all(auditing.map(deliver));
+    await Promise.all(matched.filter((rule) => !auditing.includes(rule)).map(deliver));
   }
 
   /** Routes an event arriving from another bus's rule target (an event-bus target). */

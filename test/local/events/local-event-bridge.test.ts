@@ -253,3 +253,56 @@ describe("the local EventBridge", () => {
     await expect(invalid).rejects.toMatchObject({ code: "InvalidEventPatternException" });
   });
 });
+
+describe("the local EventBridge and the audit trail", () => {
+  it("has an event in the audit stream before any queue target receives it", async () => {
+    // Prepare: the audit rule is declared last, so only the bridge's ordering can put it first.
+    const auditRule: LocalRuleDefinition = {
+      ...rule("audit", ["OrderPlaced"]),
+      targets: [
+        {
+          id: "audit",
+          arn: `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/audit`,
+          kind: "firehose",
+          retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 },
+        },
+      ],
+    };
+    const calls: string[] = [];
+    let releaseAudit = (): void => {};
+    const sinks: TargetSinks = {
+      sendToQueue: vi.fn(async (queueArn: string) => {
+        calls.push(`queue ${queueArn.slice(queueArn.lastIndexOf(":") + 1)}`);
+      }),
+      putToDeliveryStream: vi.fn(async () => {
+        calls.push("audit spooling");
+        await new Promise<void>((resolve) => {
+          releaseAudit = resolve;
+        });
+        calls.push("audit spooled");
+      }),
+      putToBus: vi.fn(async () => {}),
+      invokeFunction: vi.fn(async () => {}),
+    };
+    const stateDir = await mkdtemp(path.join(tmpdir(), "local-eb-"));
+    const bridge = new LocalEventBridge({
+      model: model([rule("inventory", ["OrderPlaced"]), rule("analytics", ["OrderPlaced"]), auditRule]),
+      stateDir,
+      sinks,
+    });
+    await bridge.open();
+
+    // Act
+    const putting = bridge.service("PutEvents", { Entries: [orderPlaced] });
+    while (!calls.includes("audit spooling")) await new Promise((resolve) => setTimeout(resolve, 1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const whileSpooling = [...calls];
+    releaseAudit();
+    await putting;
+
+    // Assess
+    expect(whileSpooling).toEqual(["audit spooling"]);
+    expect(calls.slice(0, 2)).toEqual(["audit spooling", "audit spooled"]);
+    expect(calls.slice(2).toSorted()).toEqual(["queue analytics-queue", "queue inventory-queue"]);
+  });
+});
