@@ -192,7 +192,7 @@ export class LocalPipeline {
         stateDir: options.stateDir,
         sinks: targetSinks,
         timeScale,
-        log: (line) => log(classify(line), line),
+        ...(options.log === undefined ? {} : { log: (line: string) => log(classify(line), line) }),
       });
       await eventBridge.open();
       started.push(eventBridge);

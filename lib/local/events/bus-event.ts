@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DEFAULT_MAX_ENTRY_BYTES, putEventsEntrySize } from "../../producer/entry-size";
+import { AwsServiceError } from "../aws-error";
+import { exceedsJsonDepth, MAX_DETAIL_NESTING_DEPTH } from "../untrusted-text";
 
 /** An event as EventBridge delivers it to targets (and as the archive and the audit trail keep it). */
 export interface BusEvent {
@@ -43,6 +45,57 @@ export interface EntryContext {
   readonly now?: Date;
 }
 
+/**
+ * Checks the wire shape of PutEvents' `Entries` before anything else happens: a list of objects
+ * whose members have the types the API declares. Anything else is the whole request's
+ * `SerializationException`, as the JSON protocol answers a body it cannot read, so nothing is
+ * routed. Returns the entries, typed.
+ */
+export function readPutEventsEntries(entries: unknown): PutEventsRequestEntry[] {
+  const refuse = (what: string): never => {
+    throw new AwsServiceError(
+      "SerializationException",
+      `PutEvents cannot read its request: ${what}. Entries must be a list of 1 to 10 objects with the string members Source, DetailType, Detail, EventBusName, TraceHeader, a list of strings Resources and a timestamp Time.`,
+    );
+  };
+  if (entries === undefined) return [];
+  if (!Array.isArray(entries)) refuse(`Entries is ${describe(entries)}, not a list`);
+  const list = entries as unknown[];
+  list.forEach((entry, index) => {
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+      refuse(`Entries[${index}] is ${describe(entry)}, not an object`);
+    }
+    const members = entry as Record<string, unknown>;
+    for (const field of ["Source", "DetailType", "Detail", "EventBusName", "TraceHeader"]) {
+      const value = members[field];
+      if (value !== undefined && value !== null && typeof value !== "string") {
+        refuse(`Entries[${index}].${field} is ${describe(value)}, not a string`);
+      }
+    }
+    const resources = members.Resources;
+    if (
+      resources !== undefined &&
+      resources !== null &&
+      (!Array.isArray(resources) || resources.some((resource) => typeof resource !== "string"))
+    ) {
+      refuse(`Entries[${index}].Resources is not a list of strings`);
+    }
+    const time = members.Time;
+    if (time !== undefined && time !== null && typeof time !== "number" && typeof time !== "string") {
+      refuse(`Entries[${index}].Time is ${describe(time)}, not a timestamp`);
+    }
+  });
+  return list as PutEventsRequestEntry[];
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object"
+    ? "an object"
+    : `the ${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
+}
+
 /** Whether {@link toBusEvent} rejected the entry. */
 export function isRejection(value: BusEvent | EntryRejection): value is EntryRejection {
   return "ErrorCode" in value;
@@ -62,6 +115,11 @@ export function toBusEvent(entry: PutEventsRequestEntry, context: EntryContext):
         ErrorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.`,
       };
     }
+  }
+  // Deeper than EventBridge's reader accepts: refused before any recursive code (the parser, the
+  // pattern matcher, the archive's serializer) sees it.
+  if (exceedsJsonDepth(entry.Detail as string, MAX_DETAIL_NESTING_DEPTH)) {
+    return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
   }
   let detail: unknown;
   try {

@@ -8,8 +8,15 @@ import {
   RuleIndex,
   testEventPattern,
 } from "../pattern";
+import { escapeForLog, exceedsJsonDepth, MAX_DETAIL_NESTING_DEPTH } from "../untrusted-text";
 import { ArchiveStore } from "./archive-store";
-import { type BusEvent, isRejection, type PutEventsRequestEntry, toBusEvent } from "./bus-event";
+import {
+  type BusEvent,
+  isRejection,
+  type PutEventsRequestEntry,
+  readPutEventsEntries,
+  toBusEvent,
+} from "./bus-event";
 import { type Replay, ReplayManager } from "./replay-manager";
 import { type DeliveryReport, TargetDispatcher, type TargetSinks } from "./target-dispatcher";
 
@@ -66,14 +73,16 @@ export class LocalEventBridge {
   private readonly indexes = new Map<string, RuleIndex<CompiledRule>>();
   private readonly rulesByArn = new Map<string, CompiledRule>();
   private readonly archives = new Map<string, ArchiveStore>();
+  private readonly archivesByBus = new Map<string, ArchiveStore[]>();
   private readonly dispatcher: TargetDispatcher;
   private readonly replays: ReplayManager;
-  private readonly log: (line: string) => void;
+  /** Undefined when nothing is logged: `this.log?.(...)` then builds no line. */
+  private readonly log: ((line: string) => void) | undefined;
   private readonly maxEntryBytes?: number;
 
   constructor(props: LocalEventBridgeProps) {
     this.model = props.model;
-    this.log = props.log ?? (() => {});
+    this.log = props.log;
     this.maxEntryBytes = props.maxEntryBytes;
     const { accountId, region } = props.model;
     const defaultBus: LocalBusDefinition = {
@@ -101,10 +110,21 @@ export class LocalEventBridge {
         }),
       );
     }
+    // Looked up per event: by the bus's name, once.
+    for (const definition of props.model.archives) {
+      const store = this.archives.get(definition.name);
+      if (store === undefined) continue;
+      this.archivesByBus.set(definition.sourceBusName, [
+        ...(this.archivesByBus.get(definition.sourceBusName) ?? []),
+        store,
+      ]);
+    }
     this.dispatcher = new TargetDispatcher({
       sinks: props.sinks,
       timeScale: props.timeScale,
-      onReport: (report) => this.log(describeReport(report)),
+      ...(props.log === undefined
+        ? {}
+        : { onReport: (report: DeliveryReport) => this.log?.(describeReport(report)) }),
     });
     this.replays = new ReplayManager({
       accountId,
@@ -112,7 +132,7 @@ export class LocalEventBridge {
       inject: (event, busArn, filterArns) => this.route(event, this.busByArn(busArn), filterArns),
       onProgress: (replay) => {
         if (replay.state !== "RUNNING")
-          this.log(`replay ${replay.name} ${replay.state.toLowerCase()} (${replay.replayedCount} events)`);
+          this.log?.(`replay ${replay.name} ${replay.state.toLowerCase()} (${replay.replayedCount} events)`);
       },
     });
     this.service = (operation, input) => this.handle(operation, input);
@@ -148,25 +168,40 @@ export class LocalEventBridge {
         `1 validation error detected: Value '[PutEventsRequestEntry]' at 'entries' failed to satisfy constraint: Member must have length ${entries.length === 0 ? "greater than or equal to 1" : "less than or equal to 10"}`,
       );
     }
-    // Every bus is resolved first: an unknown one fails the request before any entry is routed.
-    for (const entry of entries) this.resolveBus(entry.EventBusName);
+    // Every entry is checked first (its bus resolved, its fields validated, its Detail read): an
+    // unknown bus fails the request before any entry is routed, and a bad entry gets its own error.
+    // Only then are the accepted ones archived and routed, so no answer follows a side effect that
+    // the caller is not told of.
+    const checked = entries.map((entry) => {
+      const bus = this.resolveBus(entry.EventBusName);
+      const event = toBusEvent(entry, {
+        accountId: this.model.accountId,
+        region: this.model.region,
+        maxEntryBytes: this.maxEntryBytes,
+      });
+      return { entry, bus, event };
+    });
     const results = await Promise.all(
-      entries.map(async (entry) => {
-        const bus = this.resolveBus(entry.EventBusName);
-        const event = toBusEvent(entry, {
-          accountId: this.model.accountId,
-          region: this.model.region,
-          maxEntryBytes: this.maxEntryBytes,
-        });
+      checked.map(async ({ entry, bus, event }) => {
         if (isRejection(event)) {
-          this.log(
-            `rejected ${entry.DetailType ?? "(no detail-type)"} from ${entry.Source ?? "(no source)"}: ${event.ErrorCode} ${event.ErrorMessage}`,
+          this.log?.(
+            `rejected ${escapeForLog(entry.DetailType ?? "(no detail-type)")} from ${escapeForLog(entry.Source ?? "(no source)")}: ${event.ErrorCode} ${event.ErrorMessage}`,
           );
           return event;
         }
-        this.log(`accepted ${event["detail-type"]} ${event.id} on ${bus.name}`);
-        await this.archive(bus, event);
-        await this.route(event, bus);
+        this.log?.(`accepted ${escapeForLog(event["detail-type"])} ${event.id} on ${bus.name}`);
+        try {
+          await this.archive(bus, event);
+          await this.route(event, bus);
+        } catch (error) {
+          // This entry's own failure, reported in its place as EventBridge does; the others stand.
+          const message = error instanceof Error ? error.message : String(error);
+          this.log?.(`failed ${escapeForLog(event["detail-type"])} ${event.id}: ${message}`);
+          return {
+            ErrorCode: "InternalFailure",
+            ErrorMessage: `The event could not be delivered: ${message}`,
+          };
+        }
         return { EventId: event.id };
       }),
     );
@@ -186,7 +221,7 @@ export class LocalEventBridge {
       .filter((rule) => rule.definition.state === "ENABLED")
       .filter((rule) => filterArns.length === 0 || filterArns.includes(rule.definition.arn));
     const deliver = (rule: CompiledRule) => {
-      this.log(`matched ${event["detail-type"]} ${event.id} -> rule ${rule.definition.name}`);
+      this.log?.(`matched ${escapeForLog(event["detail-type"])} ${event.id} -> rule ${rule.definition.name}`);
       return this.dispatcher.dispatch(rule.definition, event);
     };
     // The audit trail is as durable as delivery: an event is in the audit spool (on disk) before
@@ -205,10 +240,7 @@ export class LocalEventBridge {
   }
 
   private async archive(bus: LocalBusDefinition, event: BusEvent): Promise<void> {
-    for (const archive of this.archives.values()) {
-      const definition = this.model.archives.find((a) => a.name === archive.name);
-      if (definition?.sourceBusName === bus.name) await archive.append([event]);
-    }
+    for (const archive of this.archivesByBus.get(bus.name) ?? []) await archive.append([event]);
   }
 
   private addRule(rule: LocalRuleDefinition): void {
@@ -276,7 +308,7 @@ export class LocalEventBridge {
   private async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
     switch (operation) {
       case "PutEvents":
-        return this.putEvents((input.Entries as PutEventsRequestEntry[] | undefined) ?? []);
+        return this.putEvents(readPutEventsEntries(input.Entries));
       case "TestEventPattern":
         return this.testEventPattern(input);
       case "ListEventBuses":
@@ -346,6 +378,18 @@ export class LocalEventBridge {
   private testEventPattern(input: Record<string, unknown>): { Result: boolean } {
     const pattern = requireString(input, "EventPattern");
     const event = requireString(input, "Event");
+    if (exceedsJsonDepth(pattern, MAX_DETAIL_NESTING_DEPTH)) {
+      throw new AwsServiceError(
+        "InvalidEventPatternException",
+        `Event pattern is not valid. Reason: it nests objects and arrays more than ${MAX_DETAIL_NESTING_DEPTH} levels deep.`,
+      );
+    }
+    if (exceedsJsonDepth(event, MAX_DETAIL_NESTING_DEPTH)) {
+      throw new AwsServiceError(
+        "ValidationException",
+        `Parameter Event is not valid. Reason: it nests objects and arrays more than ${MAX_DETAIL_NESTING_DEPTH} levels deep.`,
+      );
+    }
     try {
       return { Result: testEventPattern(pattern, event) };
     } catch (error) {
@@ -410,7 +454,7 @@ export class LocalEventBridge {
       eventStartTime: start,
       eventEndTime: end,
     });
-    this.log(`replay ${name} started from ${archive.name}: ${start.toISOString()} .. ${end.toISOString()}`);
+    this.log?.(`replay ${name} started from ${archive.name}: ${start.toISOString()} .. ${end.toISOString()}`);
     return {
       ReplayArn: replay.arn,
       State: replay.state,

@@ -306,3 +306,128 @@ describe("the local EventBridge and the audit trail", () => {
     expect(calls.slice(2).toSorted()).toEqual(["queue analytics-queue", "queue inventory-queue"]);
   });
 });
+
+describe("the local EventBridge and hostile input", () => {
+  const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
+
+  it("answers a Detail nested 10,000 levels with its own MalformedDetail, and routes the good entry once", async () => {
+    // Prepare
+    const { bridge, delivered } = await start();
+
+    // Act
+    const result = (await bridge.service("PutEvents", {
+      Entries: [orderPlaced, { ...orderPlaced, Detail: deep(10_000) }],
+    })) as { FailedEntryCount: number; Entries: Record<string, string>[] };
+
+    // Assess
+    expect(result.FailedEntryCount).toBe(1);
+    expect(result.Entries[1]).toEqual({ ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." });
+    expect(delivered.filter((d) => d.event.id === result.Entries[0]?.EventId)).toHaveLength(2);
+    expect(delivered).toHaveLength(2);
+  });
+
+  it("accepts a Detail nested as deep as EventBridge reads", async () => {
+    // Prepare
+    const { bridge } = await start();
+
+    // Act
+    const result = (await bridge.service("PutEvents", {
+      Entries: [{ ...orderPlaced, Detail: deep(999) }],
+    })) as { FailedEntryCount: number };
+
+    // Assess
+    expect(result.FailedEntryCount).toBe(0);
+  });
+
+  it.each([
+    ["a string", "abc"],
+    ["a list holding null", [null]],
+    ["an object", {}],
+    ["an entry whose Detail is an object", [{ ...orderPlaced, Detail: { data: {} } }]],
+    ["an entry whose Resources is a string", [{ ...orderPlaced, Resources: "arn" }]],
+  ])(
+    "refuses Entries that are %s as a whole with a SerializationException, routing nothing",
+    async (_, entries) => {
+      // Prepare
+      const { bridge, delivered } = await start();
+
+      // Act
+      // With a good entry before the bad one, too: the whole request is refused before any routing.
+      const refusal = Array.isArray(entries)
+        ? await bridge.service("PutEvents", { Entries: [orderPlaced, ...entries] }).then(
+            () => undefined,
+            (error: unknown) => error,
+          )
+        : undefined;
+      const alone = await bridge.service("PutEvents", { Entries: entries }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+      // Assess
+      expect(alone).toBeInstanceOf(AwsServiceError);
+      expect(alone).toMatchObject({ code: "SerializationException", statusCode: 400 });
+      if (Array.isArray(entries)) expect(refusal).toMatchObject({ code: "SerializationException" });
+      expect(delivered).toHaveLength(0);
+    },
+  );
+
+  it("refuses TestEventPattern input nested beyond the limit with a 400, not a stack overflow", async () => {
+    // Prepare
+    const { bridge } = await start();
+    const event = JSON.stringify({
+      id: "1",
+      account: ACCOUNT,
+      source: "s",
+      time: "2026-01-01T00:00:00Z",
+      region: REGION,
+      resources: [],
+      "detail-type": "t",
+    });
+
+    // Act
+    const deepEvent = await bridge
+      .service("TestEventPattern", {
+        EventPattern: '{"source":["s"]}',
+        Event: `${event.slice(0, -1)},"detail":${deep(10_000)}}`,
+      })
+      .catch((error: unknown) => error);
+    const deepPattern = await bridge
+      .service("TestEventPattern", { EventPattern: deep(10_000), Event: event })
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(deepEvent).toMatchObject({ code: "ValidationException", statusCode: 400 });
+    expect(deepPattern).toMatchObject({ code: "InvalidEventPatternException", statusCode: 400 });
+  });
+
+  it("escapes control characters of Source and DetailType in its log lines", async () => {
+    // Prepare
+    const lines: string[] = [];
+    const stateDir = await mkdtemp(path.join(tmpdir(), "local-eb-"));
+    const sinks: TargetSinks = {
+      sendToQueue: vi.fn(async () => {}),
+      putToDeliveryStream: vi.fn(async () => {}),
+      putToBus: vi.fn(async () => {}),
+      invokeFunction: vi.fn(async () => {}),
+    };
+    const bridge = new LocalEventBridge({ model: model(), stateDir, sinks, log: (line) => lines.push(line) });
+    await bridge.open();
+
+    // Act
+    await bridge.service("PutEvents", {
+      Entries: [
+        {
+          ...orderPlaced,
+          Source: "x\naccepted Forged 1 on eventrail",
+          DetailType: "A\rB\u001b[31m",
+          Detail: "[]",
+        },
+      ],
+    });
+
+    // Assess
+    expect(lines.every((line) => !/[\n\r\u001b]/.test(line))).toBe(true);
+    expect(lines.join("\n")).toContain("rejected A\\rB\\u001b[31m from x\\naccepted Forged 1 on eventrail");
+  });
+});
