@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AwsJsonService, AwsServiceError } from "./aws-error";
+import { exceedsJsonDepth, MAX_DETAIL_NESTING_DEPTH } from "./untrusted-text";
+
+/**
+ * Requests nested deeper than this are refused before parsing, so no service's recursive code sees
+ * them (the deepest AWS allows in a request is far less: DynamoDB items nest 32 levels).
+ */
+const MAX_REQUEST_NESTING_DEPTH = MAX_DETAIL_NESTING_DEPTH;
 
 /** A JSON-protocol service behind the edge, keyed by its `X-Amz-Target` prefix. */
 export interface EdgeRoute {
@@ -99,6 +106,15 @@ export class EdgeServer {
         new AwsServiceError(
           "UnknownOperationException",
           `The local pipeline does not serve X-Amz-Target "${target ?? "(none)"}". It serves the JSON protocols of: ${known}.`,
+        ),
+      );
+    }
+    if (exceedsJsonDepth(request.body, MAX_REQUEST_NESTING_DEPTH)) {
+      return errorResponse(
+        contentType,
+        new AwsServiceError(
+          "SerializationException",
+          `The request body nests objects and arrays more than ${MAX_REQUEST_NESTING_DEPTH} levels deep, which no AWS JSON protocol request does.`,
         ),
       );
     }

@@ -272,9 +272,15 @@ export class LocalEventBridge {
     }
   }
 
-  private resolveBus(nameOrArn: string | undefined): LocalBusDefinition {
+  private resolveBus(nameOrArn: unknown): LocalBusDefinition {
+    if (nameOrArn !== undefined && nameOrArn !== null && typeof nameOrArn !== "string") {
+      throw new AwsServiceError(
+        "SerializationException",
+        `EventBusName must be a string (a bus name or ARN), got ${Array.isArray(nameOrArn) ? "a list" : typeof nameOrArn}.`,
+      );
+    }
     const name =
-      nameOrArn === undefined || nameOrArn === ""
+      nameOrArn === undefined || nameOrArn === null || nameOrArn === ""
         ? "default"
         : nameOrArn.replace(/^arn:[^:]+:events:[^:]*:[^:]*:event-bus\//, "");
     const bus = this.buses.get(name);
