@@ -27,6 +27,48 @@ export interface ArchiveStoreProps {
 
 const DAY_MS = 86_400_000;
 
+/** Raised at open for an archive file with a line that is not an archived event. */
+export class ArchiveDamagedError extends Error {
+  public override readonly name = "ArchiveDamagedError";
+
+  constructor(
+    /** The archive file. */
+    public readonly file: string,
+    /** The damaged line, from 1. */
+    public readonly lineNumber: number,
+    text: string,
+  ) {
+    super(
+      `The archive ${file} is damaged at line ${lineNumber}: ${JSON.stringify(text.slice(0, 80))} is not an archived event. ` +
+        "Repair: delete or fix that line and start again; the other events are kept (the audit files under the state folder's s3/ hold every event too).",
+    );
+  }
+}
+
+function parseArchived(line: string): ArchivedEvent | undefined {
+  try {
+    const parsed = JSON.parse(line) as Partial<ArchivedEvent> | null;
+    return typeof parsed?.archivedAt === "number" && typeof parsed.event === "object" && parsed.event !== null
+      ? (parsed as ArchivedEvent)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the file's last byte is a newline (a complete last line). */
+async function endsWithNewline(file: string): Promise<boolean> {
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return true;
+    const { buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
+    return buffer[0] === 0x0a;
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * An EventBridge archive on disk: one JSON line per event, appended and flushed before the event is
  * acknowledged. Like EventBridge's managed archive rule, it never keeps replayed events.
@@ -52,13 +94,29 @@ export class ArchiveStore {
     this.now = props.now ?? Date.now;
   }
 
-  /** Loads counts from disk and drops events past retention. */
-  public async open(): Promise<void> {
+  /**
+   * Loads counts from disk and drops events past retention. A torn last line (a write cut short by a
+   * kill, never acknowledged) is dropped and reported through `log`; any other line that is not an
+   * archived event stops the start with {@link ArchiveDamagedError}, naming the file, the line and
+   * the repair.
+   */
+  public async open(log: (line: string) => void = () => {}): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true });
     const kept: string[] = [];
     let dropped = 0;
+    let lineNumber = 0;
+    let damaged: { readonly lineNumber: number; readonly text: string } | undefined;
     for await (const line of this.lines()) {
-      const archived = JSON.parse(line) as ArchivedEvent;
+      lineNumber++;
+      if (damaged !== undefined) {
+        // A damaged line followed by more lines is damage, not a torn write.
+        throw new ArchiveDamagedError(this.file, damaged.lineNumber, damaged.text);
+      }
+      const archived = parseArchived(line);
+      if (archived === undefined) {
+        damaged = { lineNumber, text: line };
+        continue;
+      }
       if (this.expired(archived)) {
         dropped++;
         continue;
@@ -67,7 +125,14 @@ export class ArchiveStore {
       this.eventCount++;
       this.sizeBytes += Buffer.byteLength(line) + 1;
     }
-    if (dropped > 0) {
+    if (damaged !== undefined) {
+      if (await endsWithNewline(this.file))
+        throw new ArchiveDamagedError(this.file, damaged.lineNumber, damaged.text);
+      log(
+        `archive ${this.name}: dropped a torn last line of ${this.file} (${Buffer.byteLength(damaged.text)} bytes, a write cut short; it was never acknowledged)`,
+      );
+    }
+    if (dropped > 0 || damaged !== undefined) {
       const temporary = `${this.file}.tmp`;
       const handle = await open(temporary, "w");
       await handle.writeFile(kept.map((l) => `${l}\n`).join(""));

@@ -140,7 +140,7 @@ export class LocalEventBridge {
 
   /** Opens the archives (loading their counts and applying retention). */
   public async open(): Promise<void> {
-    await Promise.all([...this.archives.values()].map((archive) => archive.open()));
+    await Promise.all([...this.archives.values()].map((archive) => archive.open((line) => this.log?.(line))));
   }
 
   /** Stops retries and waits for replays and deliveries in flight. */

@@ -1,8 +1,8 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ArchiveStore } from "../../../lib/local/events/archive-store";
+import { ArchiveDamagedError, ArchiveStore } from "../../../lib/local/events/archive-store";
 import type { BusEvent } from "../../../lib/local/events/bus-event";
 import { busEvent } from "./support/bus-event";
 
@@ -66,5 +66,44 @@ describe("the local archive", () => {
     await reopened.open();
 
     expect(reopened.stats().eventCount).toBe(1);
+  });
+});
+
+describe("a damaged archive file", () => {
+  const line = (id: string) => JSON.stringify({ archivedAt: 1, event: event(id, "2026-03-01T10:00:00Z") });
+
+  async function archiveWith(text: string): Promise<{ directory: string; file: string }> {
+    const directory = await mkdtemp(path.join(tmpdir(), "archive-"));
+    await writeFile(path.join(directory, "events.ndjson"), text);
+    return { directory, file: path.join(directory, "events.ndjson") };
+  }
+
+  it("drops a torn last line, reports it with its bytes, and keeps every other event", async () => {
+    // Prepare
+    const { directory, file } = await archiveWith(`${line("a")}\n${line("b")}\n{"archivedAt":1,"ev`);
+    const archive = new ArchiveStore({ name: "all", arn: "arn:archive", directory, retentionDays: 0 });
+    const logged: string[] = [];
+
+    // Act
+    await archive.open((text) => logged.push(text));
+
+    // Assess
+    expect(archive.stats().eventCount).toBe(2);
+    expect(logged).toEqual([expect.stringContaining(`dropped a torn last line of ${file} (19 bytes`)]);
+    expect((await readFile(file, "utf8")).endsWith("}\n")).toBe(true);
+  });
+
+  it("refuses a damaged line in the middle, naming the file, the line and the repair", async () => {
+    // Prepare
+    const { directory, file } = await archiveWith(`${line("a")}\nnot json\n${line("c")}\n`);
+    const archive = new ArchiveStore({ name: "all", arn: "arn:archive", directory, retentionDays: 0 });
+
+    // Act
+    const refusal = await archive.open().catch((error: unknown) => error);
+
+    // Assess
+    expect(refusal).toBeInstanceOf(ArchiveDamagedError);
+    expect((refusal as Error).message).toContain(`${file} is damaged at line 2`);
+    expect((refusal as Error).message).toContain("Repair: delete or fix that line");
   });
 });
