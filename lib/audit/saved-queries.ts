@@ -57,6 +57,12 @@ const producer = "json_extract_scalar(detail, '$.metadata.producer')";
 /** The columns a query that lists events returns, with the metadata most searches need. */
 const eventColumns = `dt, event_time, detail_type, source, ${eventId} AS event_id, ${correlationId} AS correlation_id,
   ${producer} AS producer, replay_name, id, detail`;
+/**
+ * The same columns read back from a subquery that selected {@link eventColumns}. A fact recorded
+ * more than once (a consumer retried after a crash re-publishes its follow-ups under the same
+ * eventId; Firehose delivers at least once) is one row in the story queries.
+ */
+const outerColumns = "dt, event_time, detail_type, source, event_id, correlation_id, producer, replay_name, id, detail";
 /** Time order: EventBridge's time has whole seconds, so the producer's occurredAt breaks ties. */
 const timeOrder = `event_time, ${occurredAt}, ${eventId}`;
 const inDays = "dt BETWEEN :fromDate AND :toDate";
@@ -83,11 +89,16 @@ ORDER BY dt, detail_type`,
   {
     name: "order-story",
     description:
-      "The full story of one order: every event whose data carries the order id, or whose metadata carries it as correlation id, in time order.",
-    sql: `SELECT ${eventColumns}
-FROM ${AUDIT_TABLE_NAME}
-WHERE ${inDays}
-  AND (json_extract_scalar(detail, '$.data.orderId') = :orderId OR ${correlationId} = :orderId)
+      "The full story of one order: every event whose data carries the order id, or whose metadata carries it as correlation id, in time order, each fact once (its first recording; by-event-id shows copies).",
+    sql: `SELECT ${outerColumns}
+FROM (
+  SELECT ${eventColumns},
+    row_number() OVER (PARTITION BY ${eventId} ORDER BY ${timeOrder}) AS sighting
+  FROM ${AUDIT_TABLE_NAME}
+  WHERE ${inDays}
+    AND (json_extract_scalar(detail, '$.data.orderId') = :orderId OR ${correlationId} = :orderId)
+) AS recorded
+WHERE sighting = 1
 ORDER BY ${timeOrder}`,
     parameters: [
       { name: "orderId", type: "text", description: "The order id, ORD-...", example: "ORD-1234" },

@@ -93,7 +93,11 @@ const objects: readonly { readonly arrival: string; readonly events: readonly Sa
   { arrival: "2026-03-01T23:59:59Z", events: [A3, B1, A1] },
   // Opened before midnight, so filed under the day before with events of the next day.
   { arrival: "2026-03-01T23:59:59.500Z", events: [B2, A2] },
-  { arrival: "2026-03-02T08:00:03Z", events: [A4, B3] },
+  // A3 recorded again: its consumer was retried after a crash and re-published it under its eventId.
+  {
+    arrival: "2026-03-02T08:00:03Z",
+    events: [A4, B3, { ...A3, time: "2026-03-02T08:00:01Z", occurredAt: "2026-03-02T08:00:01Z" }],
+  },
 ];
 
 /** Writes the objects where the local pipeline's Firehose would, under `<stateDir>/s3/<bucket>/`. */
@@ -141,7 +145,7 @@ describe("runLocalAuditQuery over files in the Firehose layout", () => {
     eventsRoot = path.join(stateDir, "s3", BUCKET, "events");
   });
 
-  it("answers order-story with exactly that order's events, in time order, across days", async () => {
+  it("answers order-story with exactly that order's events, each fact once, in time order, across days", async () => {
     // Prepare
     const { sql } = prepareAuditQuery("order-story", {
       orderId: "ORD-A",
@@ -304,12 +308,12 @@ describe("the samples", () => {
     await rm(written, { recursive: true, force: true });
   });
 
-  it("are all read back, one row per event", async () => {
+  it("are all read back, one row per recording (A3 was recorded twice)", async () => {
     const result = await runLocalAuditQuery({
       eventsRoot: path.join(written, "s3", BUCKET, "events"),
       sql: "SELECT json_extract_scalar(detail, '$.metadata.eventId') AS event_id FROM audit_events ORDER BY 1",
     });
 
-    expect(column(result, "event_id")).toEqual(["A1", "A2", "A3", "A4", "B1", "B2", "B3"]);
+    expect(column(result, "event_id")).toEqual(["A1", "A2", "A3", "A3", "A4", "B1", "B2", "B3"]);
   });
 });
