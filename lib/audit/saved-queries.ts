@@ -63,8 +63,11 @@ const eventColumns = `dt, event_time, detail_type, source, ${eventId} AS event_i
  * eventId; Firehose delivers at least once) is one row in the story queries.
  */
 const outerColumns = "dt, event_time, detail_type, source, event_id, correlation_id, producer, replay_name, id, detail";
-/** Time order: EventBridge's time has whole seconds, so the producer's occurredAt breaks ties. */
-const timeOrder = `event_time, ${occurredAt}, ${eventId}`;
+/**
+ * Time order: EventBridge's time has whole seconds, so the producer's occurredAt breaks ties; copies
+ * of one event (a replay, a redelivery) follow the original, in arrival-day order.
+ */
+const timeOrder = `event_time, ${occurredAt}, ${eventId}, dt, coalesce(replay_name, '')`;
 const inDays = "dt BETWEEN :fromDate AND :toDate";
 
 /**
