@@ -124,6 +124,18 @@ export async function resolveOpsTarget(
   context: ResolveOpsTargetContext,
 ): Promise<OpsTarget> {
   const cwd = context.cwd ?? process.cwd();
+  // An endpoint (AWS_ENDPOINT_URL or --endpoint) on which a local pipeline of this machine runs is
+  // that pipeline: its model and state folder serve every command, as with --local.
+  const pointed = options.endpoint ?? context.env.AWS_ENDPOINT_URL;
+  if (
+    !options.local &&
+    options.profile === undefined &&
+    pointed !== undefined &&
+    isLoopback(pointed) &&
+    runningPipelineAt(pointed.replace(/\/+$/, ""), context.env) !== undefined
+  ) {
+    return resolveOpsTarget({ ...options, local: true, endpoint: pointed }, context);
+  }
   if (!options.local) {
     for (const localOnly of ["state-dir", "cdk-out"] as const) {
       if (options[localOnly] !== undefined) {
@@ -265,7 +277,12 @@ function isLoopback(endpoint: string): boolean {
 }
 
 async function resolveAwsTarget(options: OpsTargetOptionValues, env: NodeJS.ProcessEnv): Promise<OpsTarget> {
-  const base = awsClientConfig({ endpoint: options.endpoint, region: options.region }, env);
+  // AWS_ENDPOINT_URL is the SDK's own override; naming it here gives a loopback endpoint the
+  // placeholder credentials an emulator takes, and the errors below the endpoint's name.
+  const base = awsClientConfig(
+    { endpoint: options.endpoint ?? env.AWS_ENDPOINT_URL, region: options.region },
+    env,
+  );
   // A named profile brings its own credentials: never replace them with the loopback placeholders.
   const clientConfig: OpsClientConfig =
     options.profile === undefined
@@ -282,6 +299,20 @@ async function resolveAwsTarget(options: OpsTargetOptionValues, env: NodeJS.Proc
     const region = await requireRegion(cloudFormation);
     const stackName = options.stack ?? DEFAULT_STACK_NAME;
     const resources = await describeStackResources(cloudFormation, stackName).catch((error: unknown) => {
+      const endpoint = clientConfig.endpoint;
+      // Not an AWS answer at all (a refused connection, a body that is not CloudFormation's XML):
+      // an AWS service error carries $fault, and the stack's own problems have their own names.
+      const notAnAwsAnswer =
+        error instanceof Error &&
+        !("$fault" in error) &&
+        !["StackResourcesError", "CredentialsProviderError", "OpsTargetError"].includes(error.name);
+      if (endpoint !== undefined && notAnAwsAnswer) {
+        const reason = error.message.split("\n")[0];
+        throw new OpsTargetError(
+          `The endpoint ${endpoint} did not answer CloudFormation's DescribeStacks as AWS does (${reason}). Expected AWS or an emulator that serves CloudFormation there; for the local pipeline, start it with "npm start" (it serves the stack on its port) or add --local, and check the port.`,
+          { cause: error },
+        );
+      }
       if (error instanceof Error && error.name === "CredentialsProviderError") {
         throw new OpsTargetError(
           `No AWS credentials found (${error.message.split("\n")[0]}); pass --profile NAME, set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run "aws sso login".`,

@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AwsJsonService, AwsServiceError } from "./aws-error";
+import {
+  type AwsQueryService,
+  errorAnswer,
+  type QueryAnswer,
+  QueryError,
+} from "./cloudformation/cloudformation-service";
 import { exceedsJsonDepth, MAX_DETAIL_NESTING_DEPTH } from "./untrusted-text";
 
 /**
@@ -53,6 +59,7 @@ const MAX_REQUEST_BYTES = 12 * 1_048_576;
 export class EdgeServer {
   private readonly server: Server;
   private readonly routes: Map<string, EdgeRoute>;
+  private readonly queryRoutes = new Map<string, AwsQueryService>();
   /** The `Host` values requests may carry: the loopback names of the port listened on. */
   private allowedHosts = new Set<string>();
 
@@ -82,6 +89,11 @@ export class EdgeServer {
    */
   public mount(route: EdgeRoute): void {
     this.routes.set(route.targetPrefix, route);
+  }
+
+  /** Adds a service of the AWS query protocol (form-encoded `Action`), e.g. CloudFormation's read calls. */
+  public mountQuery(version: string, service: AwsQueryService): void {
+    this.queryRoutes.set(version, service);
   }
 
   public async close(): Promise<void> {
@@ -185,8 +197,34 @@ export class EdgeServer {
       const answer = errorResponse(contentType, new AwsServiceError("SerializationException", body.message));
       return send(res, answer.status, answer.headers, answer.body);
     }
+    const contentType = (header(req, "content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
+    if (target === undefined && contentType === "application/x-www-form-urlencoded") {
+      const answer = await this.dispatchQuery(new URLSearchParams(body.toString("utf8")));
+      return send(res, answer.status, { "content-type": "text/xml" }, answer.body);
+    }
     const answer = await this.dispatch({ target, body: body.toString("utf8") });
     send(res, answer.status, answer.headers, answer.body);
+  }
+
+  /** A request of the AWS query protocol (`Action=...&Version=...`), routed by its API version. */
+  private async dispatchQuery(parameters: URLSearchParams): Promise<QueryAnswer> {
+    const version = parameters.get("Version") ?? "";
+    const service = this.queryRoutes.get(version);
+    if (service === undefined) {
+      return errorAnswer(
+        new QueryError(
+          "InvalidAction",
+          `The local pipeline does not serve the query-protocol API version "${version}". It serves ${[...this.queryRoutes.keys()].map((v) => `Version=${v} (CloudFormation)`).join(", ")} and, by X-Amz-Target, the JSON protocols of: ${[...this.routes.keys()].join(", ")}.`,
+        ),
+      );
+    }
+    try {
+      return await service(parameters.get("Action") ?? "", parameters);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.props.log?.(`edge: query ${parameters.get("Action")} failed: ${message}`);
+      return errorAnswer(new QueryError("InternalFailure", message, 500));
+    }
   }
 }
 

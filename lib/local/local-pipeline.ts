@@ -2,6 +2,10 @@ import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import { loadLocalModel } from "./assembly";
 import { AwsServiceError } from "./aws-error";
+import {
+  CLOUDFORMATION_API_VERSION,
+  createCloudFormationService,
+} from "./cloudformation/cloudformation-service";
 import { type LocalDynamoDb, startLocalDynamoDb } from "./dynamodb";
 import { EdgeServer } from "./edge-server";
 import type { BusEvent } from "./events/bus-event";
@@ -207,6 +211,7 @@ export class LocalPipeline {
         contentType: "application/x-amz-json-1.0",
         service: createSqsService(queues, { accountId: model.accountId, region: model.region, endpoint }),
       });
+      edge.mountQuery(CLOUDFORMATION_API_VERSION, createCloudFormationService(model, new Date()));
       edge.mount({
         targetPrefix: "DynamoDB_20120810",
         contentType: "application/x-amz-json-1.0",

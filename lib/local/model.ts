@@ -4,6 +4,14 @@
  * what runs locally is what deploys.
  */
 
+/** A resource of the stack as CloudFormation lists it: logical id, type and physical id. */
+export interface LocalStackResource {
+  readonly logicalId: string;
+  readonly type: string;
+  /** What `Ref` gives locally (a name, a URL or an ARN, by type); the logical id when it gives nothing. */
+  readonly physicalId: string;
+}
+
 /** An SQS queue of the template. */
 export interface LocalQueueDefinition {
   readonly logicalId: string;
@@ -144,4 +152,11 @@ export interface LocalPipelineModel {
   readonly buckets: readonly LocalBucketDefinition[];
   /** Stack outputs, resolved. */
   readonly outputs: Readonly<Record<string, string>>;
+  /**
+   * Every resource CloudFormation would create, with its local physical id, for the CloudFormation
+   * read calls at the edge. @default - none listed
+   */
+  readonly stackResources?: readonly LocalStackResource[];
+  /** The template file the model was read from (GetTemplate). @default - unknown */
+  readonly templateFile?: string;
 }

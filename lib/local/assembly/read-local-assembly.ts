@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import type { LocalPipelineModel } from "../model";
+import type { LocalPipelineModel, LocalStackResource } from "../model";
 import type { LocalEnvironment } from "./arns";
 import { listStacks, readFileAssets, readTemplate, type StackArtifact, selectStack } from "./cloud-assembly";
 import { InvalidOptionError, TemplateResolutionError, UnsupportedFeatureError } from "./errors";
@@ -162,11 +162,30 @@ export async function readLocalAssembly(options: LoadLocalModelOptions): Promise
       region,
       ...resources,
       outputs: resolveOutputs(template, resolver),
+      stackResources: stackResources(template, resolver),
+      templateFile: stack.templateFile,
     },
     ignored,
     warnings,
     templateFile: stack.templateFile,
   };
+}
+
+/** Every created resource with what `Ref` gives for it locally, for CloudFormation's read calls. */
+function stackResources(template: CloudFormationTemplate, resolver: TemplateResolver): LocalStackResource[] {
+  const listed: LocalStackResource[] = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (!resolver.isCreated(logicalId)) continue;
+    let physicalId = logicalId;
+    try {
+      const resolved = resolver.resolve({ Ref: logicalId }, ["Resources", logicalId, "Ref"]);
+      if (typeof resolved === "string" && resolved.length > 0) physicalId = resolved;
+    } catch {
+      // A type the local pipeline gives no local name (a policy, a custom resource): its logical id.
+    }
+    listed.push({ logicalId, type: resource.Type, physicalId });
+  }
+  return listed;
 }
 
 /** The model's resource lists while they are being filled. */

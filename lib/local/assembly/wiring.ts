@@ -4,7 +4,10 @@ import { TemplateResolutionError, UnsupportedFeatureError } from "./errors";
 import type { TemplatePath } from "./template-types";
 
 /** The resources of a model, before its outputs are added. */
-export type ModelResources = Omit<LocalPipelineModel, "stackName" | "accountId" | "region" | "outputs">;
+export type ModelResources = Omit<
+  LocalPipelineModel,
+  "stackName" | "accountId" | "region" | "outputs" | "stackResources" | "templateFile"
+>;
 
 const OWN_RESOURCES_ONLY =
   "the local pipeline runs only the resources of this stack. Declare the resource in the stack, or test this path in AWS";
