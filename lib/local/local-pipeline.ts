@@ -67,6 +67,12 @@ export interface LocalPipelineOptions {
   readonly log?: (kind: LocalLogKind, line: string) => void;
   /** Whether consumers' own log lines are passed to `log`. @default true */
   readonly functionLogs?: boolean;
+  /**
+   * Salvage damaged state instead of refusing to start: every valid SQS journal record is kept and
+   * the damaged ones reported, and a DynamoDB folder without its manifest is repaired by LevelDB.
+   * @default false
+   */
+  readonly repair?: boolean;
 }
 
 /**
@@ -111,6 +117,7 @@ export class LocalPipeline {
         stateDir: options.stateDir,
         tables: model.tables,
         log: (line) => log("pipeline", line),
+        repair: options.repair === true,
       });
       started.push(dynamoDb);
       const queues = await QueueStore.open({
@@ -129,6 +136,7 @@ export class LocalPipeline {
         stateDir: options.stateDir,
         timeScale,
         defaultSenderId: model.accountId,
+        repair: options.repair === true,
         onDeadLetter: (move) =>
           log(
             "dlq",
@@ -136,6 +144,24 @@ export class LocalPipeline {
           ),
       });
       started.push(queues);
+      const { recovery } = queues;
+      if (recovery.discardedTailBytes > 0) {
+        log(
+          "pipeline",
+          `recovered the SQS journal after a crash: dropped its torn last record (${recovery.discardedTailBytes} bytes${recovery.discardedTailQueue === undefined ? "" : `, queue ${recovery.discardedTailQueue}`}), which was never acknowledged`,
+        );
+      }
+      if (recovery.damagedLines !== undefined && recovery.damagedLines.length > 0) {
+        const byQueue = new Map<string, number>();
+        for (const line of recovery.damagedLines) {
+          const queue = line.queue ?? "(queue not readable)";
+          byQueue.set(queue, (byQueue.get(queue) ?? 0) + 1);
+        }
+        log(
+          "error",
+          `repaired the SQS journal: skipped ${recovery.damagedLines.length} damaged records (lines ${recovery.damagedLines.map((l) => l.lineNumber).join(", ")}; lost by queue: ${[...byQueue].map(([queue, count]) => `${queue} ${count}`).join(", ")}); the damaged file is kept as ${recovery.damagedCopy}`,
+        );
+      }
       if (queues.recovery.restoredMessages > 0) {
         log("pipeline", `restored ${queues.recovery.restoredMessages} messages from ${options.stateDir}`);
       }

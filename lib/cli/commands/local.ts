@@ -50,7 +50,7 @@ export const localCommand = defineCommand({
     "sources) and runs what it describes behind one endpoint speaking the AWS protocols: point the AWS SDK or\n" +
     "CLI at it with AWS_ENDPOINT_URL and any credentials. State (queues, tables, archive, audit files) lives\n" +
     "in --state-dir and survives restarts. Ctrl-C stops cleanly.",
-  usage: "[--port N] [--state-dir DIR] [--time-scale N] [--cdk-out DIR] [--quiet]",
+  usage: "[--port N] [--state-dir DIR] [--time-scale N] [--cdk-out DIR] [--quiet] [--repair]",
   options: {
     port: {
       type: "string",
@@ -76,6 +76,13 @@ export const localCommand = defineCommand({
     "cdk-out": { type: "string", valueName: "DIR", description: "The cloud assembly (default cdk.out/)." },
     "no-synth": { type: "boolean", description: "Never synthesize; run cdk.out as it is." },
     quiet: { type: "boolean", description: "Hide the consumers' own log lines." },
+    repair: {
+      type: "boolean",
+      description:
+        "Salvage damaged state instead of refusing to start: keep every valid SQS journal record and\n" +
+        "report the damaged ones by queue (the damaged file is kept), and rebuild a DynamoDB folder's\n" +
+        "missing LevelDB manifest from its data files.",
+    },
   },
   examples: [
     "eventrail local",
@@ -108,6 +115,7 @@ export const localCommand = defineCommand({
       timeScale,
       log,
       functionLogs: !options.quiet,
+      repair: options.repair === true,
     });
     // Lets `--local` commands find this pipeline's state folder from its port.
     const runtimeInfo = await writeRuntimeInfo({ endpoint: pipeline.endpoint, stateDir, cdkOutDir });

@@ -1,5 +1,6 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import type { Server } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -42,6 +43,12 @@ export interface LocalDynamoDbOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Repair the tables' LevelDB before opening when its manifest is missing or unusable (LevelDB's
+   * own repair, which rebuilds it from the data files), instead of refusing to start.
+   * @default false
+   */
+  readonly repair?: boolean;
 }
 
 /** A running local DynamoDB. */
@@ -80,6 +87,14 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
   const tablesFolder = folder && path.join(folder, "tables");
   const releaseFolder =
     folder === undefined || tablesFolder === undefined ? noop : await takeFolder(folder, tablesFolder);
+  if (tablesFolder !== undefined) {
+    try {
+      await checkTablesFolder(tablesFolder, options.repair === true, options.log ?? (() => {}));
+    } catch (error) {
+      await releaseFolder();
+      throw error;
+    }
+  }
   const server = dynalite({ path: tablesFolder, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const port = await listen(server).catch(async (error: unknown) => {
     await releaseFolder();
@@ -139,6 +154,43 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
 const noop = (): Promise<void> => Promise.resolve();
 
 /** Creates the state folders and takes the lock that keeps a second local DynamoDB off them. */
+/**
+ * Refuses a tables folder that holds LevelDB data but no usable manifest: opening it would create
+ * empty tables beside the orphaned data and lose every item without a word. With `repair`, runs
+ * LevelDB's repair (which rebuilds the manifest from the data files) and says so.
+ */
+async function checkTablesFolder(
+  folder: string,
+  repair: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const files = await readdir(folder).catch(() => [] as string[]);
+  const data = files.filter((file) => /\.(ldb|sst|log)$/.test(file) && file !== "LOG");
+  if (data.length === 0) return;
+  const current = files.includes("CURRENT")
+    ? (await readFile(path.join(folder, "CURRENT"), "utf8").catch(() => "")).trim()
+    : "";
+  if (current !== "" && files.includes(current)) return;
+  const what =
+    current === ""
+      ? "its LevelDB CURRENT file is missing or empty"
+      : `its LevelDB CURRENT file names ${current}, which is missing`;
+  if (!repair) {
+    throw new LocalDynamoDbStateError(
+      `The local DynamoDB's tables folder holds data (${data.length} data files) but ${what}, so it cannot be opened as it is; starting anyway would create empty tables beside the data. Run \`eventrail local --repair\` (or \`npm start -- --repair\`) to rebuild the manifest from the data files with LevelDB's repair, or move the folder aside to start with empty tables`,
+      folder,
+    );
+  }
+  // The LevelDB binding dynalite itself opens the folder with (through its `level` dependency).
+  const level = createRequire(createRequire(new URL("./local-dynamodb.ts", import.meta.url)).resolve("dynalite"))("level") as {
+    Level: { repair(location: string): Promise<void> };
+  };
+  await level.Level.repair(folder);
+  log(
+    `repaired the local DynamoDB in ${folder}: ${what}; LevelDB rebuilt the manifest from ${data.length} data files`,
+  );
+}
+
 async function takeFolder(folder: string, tablesFolder: string): Promise<() => Promise<void>> {
   try {
     await mkdir(tablesFolder, { recursive: true });

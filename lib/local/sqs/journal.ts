@@ -36,6 +36,16 @@ const FORMAT = "eventrail-sqs-journal";
 const VERSION = 1;
 const OPS = new Set(["queue", "send", "receive", "visibility", "delete", "move", "purge"]);
 
+/** A complete journal line that is not a record, skipped by a salvaging read. */
+export interface DamagedJournalLine {
+  /** From 1. */
+  readonly lineNumber: number;
+  /** The queue the raw text names, when it shows one. */
+  readonly queue?: string;
+  /** The operation the raw text names, when it shows one. */
+  readonly op?: string;
+}
+
 /** What {@link readJournal} found on disk. */
 export interface JournalContents {
   /** The records in the order they were written. */
@@ -45,18 +55,32 @@ export interface JournalContents {
    * operation was never acknowledged, because acknowledgement waits for the fsync after the write.
    */
   readonly discardedTailBytes: number;
+  /** The queue the torn last line names, when its text shows one. */
+  readonly discardedTailQueue?: string;
+  /** Lines skipped by a salvaging read (`salvage: true`); empty otherwise. */
+  readonly damagedLines: readonly DamagedJournalLine[];
 }
+
+/** How the repair is asked for, in every damage message. */
+const REPAIR_HINT =
+  "Run `eventrail local --repair` (or `npm start -- --repair`) to keep every valid record, skip and report the damaged ones, and write a clean journal (the damaged file is kept beside it).";
 
 /**
  * Reads a journal written by {@link Journal}. A missing file is an empty journal. Throws
- * {@link SqsJournalError} for a complete line that is not a record: that is damage, not a crash.
+ * {@link SqsJournalError} for a complete line that is not a record: that is damage, not a crash;
+ * with `salvage`, such lines are skipped and reported instead.
  */
-export async function readJournal(path: string): Promise<JournalContents> {
+export async function readJournal(
+  path: string,
+  options: { readonly salvage?: boolean } = {},
+): Promise<JournalContents> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    if (isErrnoException(error) && error.code === "ENOENT") return { records: [], discardedTailBytes: 0 };
+    if (isErrnoException(error) && error.code === "ENOENT") {
+      return { records: [], discardedTailBytes: 0, damagedLines: [] };
+    }
     throw new SqsJournalError(`Cannot read the SQS journal ${path}: ${String(error)}`, path, {
       cause: error,
     });
@@ -64,15 +88,33 @@ export async function readJournal(path: string): Promise<JournalContents> {
   const lines = text.split("\n");
   const tail = lines.pop() ?? "";
   const records: JournalRecord[] = [];
+  const damagedLines: DamagedJournalLine[] = [];
   lines.forEach((line, index) => {
-    const parsed = parseLine(line, path, index + 1);
     if (index === 0) {
-      assertHeader(parsed, path);
+      assertHeader(parseLine(line, path, 1), path);
       return;
     }
-    records.push(parsed as JournalRecord);
+    try {
+      records.push(parseLine(line, path, index + 1) as JournalRecord);
+    } catch (error) {
+      if (!options.salvage) throw error;
+      damagedLines.push({ lineNumber: index + 1, ...namedIn(line) });
+    }
   });
-  return { records, discardedTailBytes: Buffer.byteLength(tail, "utf8") };
+  const tailQueue = namedIn(tail).queue;
+  return {
+    records,
+    discardedTailBytes: Buffer.byteLength(tail, "utf8"),
+    ...(tailQueue === undefined ? {} : { discardedTailQueue: tailQueue }),
+    damagedLines,
+  };
+}
+
+/** The queue and operation a raw (possibly damaged) line names, when its text shows them. */
+function namedIn(line: string): { queue?: string; op?: string } {
+  const queue = /"(?:queue|from)":"([^"\\]+)"/.exec(line)?.[1];
+  const op = /"op":"([a-z]+)"/.exec(line)?.[1];
+  return { ...(queue === undefined ? {} : { queue }), ...(op === undefined ? {} : { op }) };
 }
 
 function parseLine(line: string, path: string, lineNumber: number): { op?: unknown } {
@@ -81,8 +123,7 @@ function parseLine(line: string, path: string, lineNumber: number): { op?: unkno
     parsed = JSON.parse(line);
   } catch (error) {
     throw new SqsJournalError(
-      `The SQS journal ${path} is damaged at line ${lineNumber}: ${JSON.stringify(line.slice(0, 80))} is not JSON. ` +
-        "Move the file aside to start with empty queues, or repair the line.",
+      `The SQS journal ${path} is damaged at line ${lineNumber}: ${JSON.stringify(line.slice(0, 80))} is not JSON. ${REPAIR_HINT}`,
       path,
       { cause: error },
     );
@@ -91,7 +132,7 @@ function parseLine(line: string, path: string, lineNumber: number): { op?: unkno
   if (lineNumber > 1 && (typeof op !== "string" || !OPS.has(op))) {
     throw new SqsJournalError(
       `The SQS journal ${path} is damaged at line ${lineNumber}: op ${JSON.stringify(op)} is not one of ` +
-        `${[...OPS].join(", ")}. Move the file aside to start with empty queues, or repair the line.`,
+        `${[...OPS].join(", ")}. ${REPAIR_HINT}`,
       path,
     );
   }

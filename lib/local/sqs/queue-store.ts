@@ -1,9 +1,15 @@
-import { mkdir } from "node:fs/promises";
+import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireProcessLock } from "../process-lock";
 import { type Clock, systemClock } from "./clock";
 import { SqsConfigurationError, SqsJournalError } from "./errors";
-import { Journal, type JournalRecord, type JournalStats, readJournal } from "./journal";
+import {
+  type DamagedJournalLine,
+  Journal,
+  type JournalRecord,
+  type JournalStats,
+  readJournal,
+} from "./journal";
 import { MAX_MESSAGE_SIZE_BYTES, type StoredMessage } from "./message";
 import { MessageMoveTasks } from "./move-tasks";
 import {
@@ -43,6 +49,13 @@ export interface QueueStoreOptions {
    * @default 8_388_608 (8 MiB)
    */
   readonly compactionThresholdBytes?: number;
+  /**
+   * Salvage a damaged journal instead of refusing it: every valid record is kept, each damaged
+   * line is skipped and reported ({@link RecoveryReport.damagedLines}), the original is copied
+   * beside the journal, and a clean journal is written.
+   * @default false
+   */
+  readonly repair?: boolean;
 }
 
 /** What the store found in its state directory when it opened. */
@@ -53,6 +66,12 @@ export interface RecoveryReport {
   readonly expiredMessages: number;
   /** Bytes of a record cut short by a crash (never acknowledged) that were ignored. */
   readonly discardedTailBytes: number;
+  /** The queue the torn record names, when its text shows one. */
+  readonly discardedTailQueue?: string;
+  /** Repair only: the damaged lines skipped, with the queue and operation each names when readable. */
+  readonly damagedLines?: readonly DamagedJournalLine[];
+  /** Repair only: where the damaged journal was copied before the clean one replaced it. */
+  readonly damagedCopy?: string;
   /**
    * Queues found in the journal but absent from the definitions (renamed or removed from the
    * template). Their messages are kept on disk, not served, and come back with the queue.
@@ -119,11 +138,21 @@ export class QueueStore {
     let releaseLock: (() => Promise<void>) | undefined;
     let records: readonly JournalRecord[] = [];
     let discardedTailBytes = 0;
+    let discardedTailQueue: string | undefined;
+    let damagedLines: readonly DamagedJournalLine[] = [];
+    let damagedCopy: string | undefined;
     if (directory !== undefined && journalPath !== undefined) {
       await mkdir(directory, { recursive: true });
       releaseLock = await acquireLock(join(directory, "lock"));
       try {
-        ({ records, discardedTailBytes } = await readJournal(journalPath));
+        ({ records, discardedTailBytes, discardedTailQueue, damagedLines } = await readJournal(journalPath, {
+          salvage: options.repair === true,
+        }));
+        if (damagedLines.length > 0) {
+          // Nothing is destroyed: the clean journal written below replaces this file.
+          damagedCopy = `${journalPath}.damaged-${clock.now()}`;
+          await copyFile(journalPath, damagedCopy);
+        }
       } catch (error) {
         await releaseLock();
         throw error;
@@ -147,7 +176,14 @@ export class QueueStore {
     const store = new QueueStore(
       clock,
       timeScale,
-      { restoredMessages, expiredMessages, discardedTailBytes, orphanedQueues: [...state.keys()] },
+      {
+        restoredMessages,
+        expiredMessages,
+        discardedTailBytes,
+        ...(discardedTailQueue === undefined ? {} : { discardedTailQueue }),
+        ...(damagedCopy === undefined ? {} : { damagedLines, damagedCopy }),
+        orphanedQueues: [...state.keys()],
+      },
       state,
     );
     const env: QueueEnvironment = {

@@ -121,7 +121,7 @@ describe("the durable queue store", () => {
 
     await expect(opening).rejects.toThrow(SqsJournalError);
     await expect(QueueStore.open({ queues: [queueDefinition("orders")], stateDir })).rejects.toThrow(
-      `The SQS journal ${journal} is damaged at line 3: "not json" is not JSON. Move the file aside`,
+      `The SQS journal ${journal} is damaged at line 3: "not json" is not JSON. Run \`eventrail local --repair\``,
     );
   });
 
