@@ -62,7 +62,8 @@ const eventColumns = `dt, event_time, detail_type, source, ${eventId} AS event_i
  * more than once (a consumer retried after a crash re-publishes its follow-ups under the same
  * eventId; Firehose delivers at least once) is one row in the story queries.
  */
-const outerColumns = "dt, event_time, detail_type, source, event_id, correlation_id, producer, replay_name, id, detail";
+const outerColumns =
+  "dt, event_time, detail_type, source, event_id, correlation_id, producer, replay_name, id, detail";
 /**
  * Time order: EventBridge's time has whole seconds, so the producer's occurredAt breaks ties; copies
  * of one event (a replay, a redelivery) follow the original, in arrival-day order.

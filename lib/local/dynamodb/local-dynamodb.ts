@@ -182,7 +182,9 @@ async function checkTablesFolder(
     );
   }
   // The LevelDB binding dynalite itself opens the folder with (through its `level` dependency).
-  const level = createRequire(createRequire(new URL("./local-dynamodb.ts", import.meta.url)).resolve("dynalite"))("level") as {
+  const level = createRequire(
+    createRequire(new URL("./local-dynamodb.ts", import.meta.url)).resolve("dynalite"),
+  )("level") as {
     Level: { repair(location: string): Promise<void> };
   };
   await level.Level.repair(folder);

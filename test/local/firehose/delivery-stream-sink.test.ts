@@ -207,9 +207,9 @@ describe("the local Firehose delivery stream's durability and failures", () => {
     );
 
     // Assess
-    expect(lines.some((line) => line.includes("dropped a torn last line") && line.includes("(10 bytes"))).toBe(
-      true,
-    );
+    expect(
+      lines.some((line) => line.includes("dropped a torn last line") && line.includes("(10 bytes")),
+    ).toBe(true);
     expect(refusal).toBeInstanceOf(AuditSpoolError);
     expect((refusal as Error).message).toContain(
       `${path.join(spoolDir(damaged), "spool.ndjson")} is damaged at line 2`,
