@@ -1,6 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { AUDIT_TABLE_NAME } from "../audit/audit-table";
 import { DEFAULT_EVENTS_PREFIX, PARTITION_COLUMN } from "../audit/firehose-layout";
 import { localAuditViewStatements } from "../audit/local-audit-view";
 import { LocalModelError, loadLocalModel } from "../local/assembly";
@@ -134,6 +135,14 @@ export interface LocalAuditQueryRequest {
   readonly sql: string;
   /** Rows to read at most. @default - every row */
   readonly maxRows?: number;
+  /**
+   * For SQL that arrives over HTTP (a console), not from the user's own terminal: the audit files
+   * are loaded into memory first, then DuckDB's file system access is switched off and its
+   * configuration locked, so the SQL can read the audit events and nothing else on the machine
+   * (no `read_text('/etc/passwd')`, no `COPY ... TO`, no `ATTACH`, no extension installs).
+   * @default false (the CLI's `audit query --local` keeps DuckDB's full power: it is the user's own SQL)
+   */
+  readonly sandboxed?: boolean;
 }
 
 /**
@@ -154,6 +163,13 @@ export async function runLocalAuditQuery(request: LocalAuditQueryRequest): Promi
   const connection = await instance.connect();
   try {
     for (const statement of localAuditViewStatements(request.eventsRoot)) await connection.run(statement);
+    if (request.sandboxed === true) {
+      await connection.run(`CREATE TABLE audit_events_loaded AS SELECT * FROM ${AUDIT_TABLE_NAME}`);
+      await connection.run(`DROP VIEW ${AUDIT_TABLE_NAME}`);
+      await connection.run(`ALTER TABLE audit_events_loaded RENAME TO ${AUDIT_TABLE_NAME}`);
+      await connection.run("SET enable_external_access = false");
+      await connection.run("SET lock_configuration = true");
+    }
     let reader: Awaited<ReturnType<typeof connection.streamAndReadUntil>>;
     try {
       // One row past the limit tells whether the limit cut the result.

@@ -317,3 +317,42 @@ describe("the samples", () => {
     expect(column(result, "event_id")).toEqual(["A1", "A2", "A3", "A3", "A4", "B1", "B2", "B3"]);
   });
 });
+
+describe("a sandboxed audit query (SQL that arrives over HTTP)", () => {
+  let written: string;
+
+  beforeAll(async () => {
+    written = await mkdtemp(path.join(tmpdir(), "eventrail-local-audit-sandbox-"));
+    await writeAuditObjects(written);
+  });
+
+  afterAll(async () => {
+    await rm(written, { recursive: true, force: true });
+  });
+
+  const run = (sql: string, sandboxed: boolean) =>
+    runLocalAuditQuery({ eventsRoot: path.join(written, "s3", BUCKET, "events"), sql, sandboxed });
+
+  it("reads the audit events", async () => {
+    // Act
+    const result = await run("SELECT count(*) AS events FROM audit_events", true);
+
+    // Assess
+    expect(column(result, "events")).toEqual(["8"]);
+  });
+
+  it.each([
+    "SELECT * FROM read_text('/etc/passwd')",
+    "COPY (SELECT 1) TO '/tmp/eventrail-sandbox-escape.csv'",
+    "SET enable_external_access = true",
+  ])("refuses %s, which the CLI's own SQL may run", async (sql) => {
+    // Act
+    const refusal = await run(sql, true).catch((error: unknown) => error);
+    const terminal = sql.startsWith("SELECT") ? await run(sql, false) : undefined;
+
+    // Assess
+    expect(refusal).toBeInstanceOf(LocalAuditError);
+    expect((refusal as Error).message).toMatch(/disabled by configuration|configuration has been locked/);
+    if (terminal !== undefined) expect(terminal.rows.length).toBeGreaterThan(0);
+  });
+});
