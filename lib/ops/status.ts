@@ -8,6 +8,7 @@ import {
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { PARTITION_COLUMN } from "../audit/firehose-layout";
+import type { DeliveryStreamStatus } from "../local/firehose/delivery-stream-sink";
 import { type LocalAuditLocation, localAuditEventsRoot } from "./audit-event-count";
 import { queueDepth } from "./dlq";
 import type { StackResources } from "./stack-resources";
@@ -73,17 +74,7 @@ export interface PipelineStatus {
 }
 
 /** A local audit stream's delivery, as the pipeline's `GET /health` reports it. */
-export interface AuditDeliveryStatus {
-  readonly stream: string;
-  readonly pendingRecords: number;
-  readonly lastWrittenAt?: number;
-  readonly failing?: {
-    readonly since: number;
-    readonly attempts: number;
-    readonly error: string;
-    readonly nextAttemptAt: number;
-  };
-}
+export type AuditDeliveryStatus = DeliveryStreamStatus;
 
 /**
  * The local pipeline's audit streams, from its `GET /health`; undefined when the endpoint does not
