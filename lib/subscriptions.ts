@@ -40,7 +40,11 @@ export interface SubscriptionDefinition {
 }
 
 /** The example domain from the seeds: OrderPlaced fans out to inventory and analytics; stock drives payment. */
-export const subscriptions: readonly SubscriptionDefinition[] = [
+/**
+ * The subscriptions as literal types (`as const`), so that each consumer's handler is checked
+ * against its own `eventTypes` (see {@link ConsumedEventTypes}).
+ */
+const definitions = [
   {
     name: "inventory",
     description: "Reserves stock for placed orders and releases it for cancelled ones.",
@@ -72,4 +76,21 @@ export const subscriptions: readonly SubscriptionDefinition[] = [
     batchSize: 100,
     maxBatchingWindowSeconds: 5,
   },
-];
+] as const satisfies readonly SubscriptionDefinition[];
+
+/** The app's subscriptions: who consumes what. */
+export const subscriptions: readonly SubscriptionDefinition[] = definitions;
+
+/** The name of a subscription of this app. */
+export type SubscriptionName = (typeof definitions)[number]["name"];
+
+/** The event types subscription `S` consumes: its handler must handle exactly these. */
+export type ConsumedEventTypes<S extends SubscriptionName> = Extract<
+  (typeof definitions)[number],
+  { readonly name: S }
+>["eventTypes"][number];
+
+/** The event types subscription `name` consumes, at run time. */
+export function consumedEventTypes(name: SubscriptionName): readonly EventTypeName[] {
+  return subscriptions.find((subscription) => subscription.name === name)?.eventTypes ?? [];
+}

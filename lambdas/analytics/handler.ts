@@ -1,5 +1,5 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { createConsumer } from "../shared/consumer";
+import { createSubscriptionConsumer } from "../shared/consumer";
 import type { ConsumedEvent } from "../shared/event-record";
 import { metrics } from "../shared/powertools";
 
@@ -26,7 +26,7 @@ function recordAmount(name: string, money: { readonly amount: number; readonly c
  * `OrderValue` (OrderPlaced's total) and `ChargedValue` (PaymentProcessed's amount), in minor units
  * per currency. InventoryReserved carries the order's total too but is not summed again.
  */
-export const handler = createConsumer({
+export const handler = createSubscriptionConsumer("analytics", {
   handlers: {
     OrderPlaced: async (event) => {
       await countEvent(event);

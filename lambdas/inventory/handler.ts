@@ -1,4 +1,4 @@
-import { createConsumer } from "../shared/consumer";
+import { createSubscriptionConsumer } from "../shared/consumer";
 import { eventBridgePublisherFromEnvironment } from "../shared/publisher";
 import { stateTableFromEnvironment } from "../shared/state-table";
 import { releaseStock, reserveStock } from "./stock";
@@ -10,7 +10,7 @@ const stock = stateTableFromEnvironment();
  * Every OrderPlaced gets an answer on the bus: InventoryReserved or InventoryReservationFailed,
  * in the order's flow, unless the order was cancelled first.
  */
-export const handler = createConsumer({
+export const handler = createSubscriptionConsumer("inventory", {
   publisher: eventBridgePublisherFromEnvironment(),
   handlers: {
     OrderPlaced: async (event, { logger, publishFollowUp }) => {

@@ -1,4 +1,4 @@
-import { createConsumer } from "../shared/consumer";
+import { createSubscriptionConsumer } from "../shared/consumer";
 import { eventBridgePublisherFromEnvironment } from "../shared/publisher";
 import { stateTableFromEnvironment } from "../shared/state-table";
 import { recordPayment } from "./payment";
@@ -10,7 +10,7 @@ const payments = stateTableFromEnvironment();
  * PaymentProcessed or PaymentFailed, in the order's flow. A declined card is an answer, not an
  * error: the record succeeds.
  */
-export const handler = createConsumer({
+export const handler = createSubscriptionConsumer("payments", {
   publisher: eventBridgePublisherFromEnvironment(),
   handlers: {
     InventoryReserved: async (event, { logger, publishFollowUp }) => {

@@ -9,6 +9,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import type { DataOf, EventTypeName } from "../../lib/catalog";
 import { followUp } from "../../lib/producer/follow-up";
 import type { EventPublisher, PublishedOutcome, UnpublishedOutcome } from "../../lib/producer/types";
+import { type ConsumedEventTypes, consumedEventTypes, type SubscriptionName } from "../../lib/subscriptions";
 import { requireEnv } from "./env";
 import { type ConsumedEvent, EventRecordRejectedError, parseEventRecord } from "./event-record";
 import { logger, metrics, serviceName, traced, tracer } from "./powertools";
@@ -281,4 +282,31 @@ export function createConsumer(options: ConsumerOptions): ConsumerHandler {
       metrics.publishStoredMetrics();
     }
   };
+}
+
+/** The handlers subscription `S` needs: one for each event type it consumes, and no other. */
+export type SubscriptionHandlers<S extends SubscriptionName> = {
+  readonly [N in ConsumedEventTypes<S>]: EventHandler<N>;
+};
+
+/**
+ * {@link createConsumer} for one of the app's subscriptions: the compiler requires a handler for
+ * every event type the subscription consumes (lib/subscriptions.ts) and refuses any other, so a
+ * missing handler fails `npm run typecheck` instead of sending every such event to the DLQ; the
+ * same check runs at cold start and names the subscription and the missing types.
+ */
+export function createSubscriptionConsumer<S extends SubscriptionName>(
+  subscription: S,
+  options: Omit<ConsumerOptions, "handlers"> & { readonly handlers: SubscriptionHandlers<S> },
+): ConsumerHandler {
+  const handled = new Set(Object.keys(options.handlers));
+  const consumed = consumedEventTypes(subscription);
+  const missing = consumed.filter((type) => !handled.has(type));
+  const extra = [...handled].filter((type) => !consumed.includes(type as EventTypeName));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new ConsumerConfigurationError(
+      `Subscription ${subscription} consumes ${consumed.join(", ")}, but its handler ${missing.length > 0 ? `has no handler for ${missing.join(", ")}` : ""}${missing.length > 0 && extra.length > 0 ? " and " : ""}${extra.length > 0 ? `handles ${extra.join(", ")}, which it does not consume` : ""}; make the handlers match eventTypes in lib/subscriptions.ts`,
+    );
+  }
+  return createConsumer({ ...options, handlers: options.handlers as EventHandlers });
 }
