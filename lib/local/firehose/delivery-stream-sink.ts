@@ -296,31 +296,38 @@ export class DeliveryStreamSink {
 
   /** Writes the waiting objects in order; on a failure, reports it and schedules a retry. */
   private writePending(): Promise<void> {
-    this.writing ??= (async () => {
-      try {
-        while (this.unwritten.length > 0) {
-          const next = this.unwritten[0];
-          if (next === undefined) break;
-          try {
-            await this.writeObject(next.records, next.spools);
-          } catch (error) {
-            this.scheduleRetry(error);
-            return;
-          }
-          this.unwritten.shift();
-          if (this.failing !== undefined) {
-            this.log(
-              `audit: writing objects of stream ${this.stream.name} works again after ${this.failing.attempts} failed attempts`,
-            );
-          }
-          this.failing = undefined;
-          this.lastWrittenAt = this.now();
-        }
-      } finally {
+    if (this.writing === undefined) {
+      // Assigned before it can settle, and cleared only once it has: a run that finds nothing to
+      // write must not leave a settled promise behind that later calls would take for a writer.
+      this.writing = this.writeInOrder().finally(() => {
         this.writing = undefined;
-      }
-    })();
+        // An object queued after the last check of the loop above gets its own run.
+        if (this.unwritten.length > 0 && this.retryTimer === undefined && !this.closed)
+          void this.writePending();
+      });
+    }
     return this.writing;
+  }
+
+  private async writeInOrder(): Promise<void> {
+    while (this.unwritten.length > 0) {
+      const next = this.unwritten[0];
+      if (next === undefined) break;
+      try {
+        await this.writeObject(next.records, next.spools);
+      } catch (error) {
+        this.scheduleRetry(error);
+        return;
+      }
+      this.unwritten.shift();
+      if (this.failing !== undefined) {
+        this.log(
+          `audit: writing objects of stream ${this.stream.name} works again after ${this.failing.attempts} failed attempts`,
+        );
+      }
+      this.failing = undefined;
+      this.lastWrittenAt = this.now();
+    }
   }
 
   private scheduleRetry(error: unknown): void {

@@ -217,3 +217,24 @@ describe("the local Firehose delivery stream's durability and failures", () => {
     await recovering.close();
   });
 });
+
+describe("the local Firehose delivery stream's flushes", () => {
+  it("still writes objects after a flush that found nothing to write", async () => {
+    // Prepare
+    const stateDir = await mkdtemp(path.join(tmpdir(), "firehose-"));
+    const sink = new DeliveryStreamSink({ stream, stateDir });
+    await sink.open();
+
+    // Act
+    await sink.flush();
+    await sink.put('{"id":"1"}');
+    await sink.flush();
+    await sink.put('{"id":"2"}');
+    await sink.flush();
+
+    // Assess
+    expect(await listObjects(path.join(stateDir, "s3", "audit-bucket"))).toHaveLength(2);
+    expect(sink.status().pendingRecords).toBe(0);
+    await sink.close();
+  });
+});
