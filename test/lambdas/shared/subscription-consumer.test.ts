@@ -1,5 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ConsumerConfigurationError, createSubscriptionConsumer } from "../../../lambdas/shared/consumer";
+
+// The consumer kit reads its function's environment when it is loaded, as at a cold start.
+vi.hoisted(() => {
+  Object.assign(process.env, {
+    POWERTOOLS_SERVICE_NAME: "payments",
+    POWERTOOLS_METRICS_NAMESPACE: "eventrail",
+    IDEMPOTENCY_TABLE_NAME: "idempotency",
+    AWS_REGION: "eu-west-1",
+  });
+});
 
 /**
  * A consumer's handlers must match its subscription's eventTypes (lib/subscriptions.ts): the
