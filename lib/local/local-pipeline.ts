@@ -172,10 +172,14 @@ export class LocalPipeline {
             stream,
             stateDir: options.stateDir,
             timeScale,
-            log: (line) => log(line.startsWith("AUDIT WRITE FAILED") ? "error" : "audit", line),
+            log: (line) =>
+              log(
+                /^(AUDIT WRITE FAILED|AUDIT SPOOL ERROR|AUDIT SPOOL REPAIRED)/.test(line) ? "error" : "audit",
+                line,
+              ),
           }),
       );
-      for (const sink of sinks) await sink.open();
+      for (const sink of sinks) await sink.open({ repair: options.repair === true });
       started.push(...sinks);
       health = () => ({ status: "ok", audit: sinks.map((sink) => sink.status()) });
 

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { appendFile, mkdir, open, rename, stat } from "node:fs/promises";
+import { appendFile, copyFile, type FileHandle, mkdir, open, rename, stat, truncate } from "node:fs/promises";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { CompiledPattern } from "../pattern";
@@ -27,22 +27,53 @@ export interface ArchiveStoreProps {
 
 const DAY_MS = 86_400_000;
 
-/** Raised at open for an archive file with a line that is not an archived event. */
+/** How a damaged archive is repaired, in every damage message. */
+const REPAIR_HINT =
+  "Repair: run `eventrail local --repair` (or `npm start -- --repair`) to keep every valid event, skip and report the damaged lines, and keep the damaged file beside it; or delete or fix the line by hand and start again.";
+
+/** Raised at open (or by a replay) for an archive file with a line that is not an archived event. */
 export class ArchiveDamagedError extends Error {
   public override readonly name = "ArchiveDamagedError";
 
   constructor(
     /** The archive file. */
     public readonly file: string,
-    /** The damaged line, from 1. */
+    /** The (first) damaged line, from 1. */
     public readonly lineNumber: number,
     text: string,
+    /** Further damaged lines, from 1. */
+    public readonly otherLineNumbers: readonly number[] = [],
   ) {
+    const others =
+      otherLineNumbers.length === 0
+        ? ""
+        : ` (and ${otherLineNumbers.length} more: lines ${otherLineNumbers.slice(0, 10).join(", ")}${otherLineNumbers.length > 10 ? ", ..." : ""})`;
     super(
-      `The archive ${file} is damaged at line ${lineNumber}: ${JSON.stringify(text.slice(0, 80))} is not an archived event. ` +
-        "Repair: delete or fix that line and start again; the other events are kept (the audit files under the state folder's s3/ hold every event too).",
+      `The archive ${file} is damaged at line ${lineNumber}${others}: ${JSON.stringify(text.slice(0, 80))} is not an archived event. ` +
+        `Nothing was read or removed. ${REPAIR_HINT} The other events are kept either way (the audit files under the state folder's s3/ hold every event too).`,
     );
   }
+}
+
+/** Options of {@link ArchiveStore.open}. */
+export interface ArchiveOpenOptions {
+  /**
+   * Skip and report damaged lines instead of refusing to start; the damaged file is kept beside
+   * the archive as `events.ndjson.damaged-<time>`. @default false
+   */
+  readonly repair?: boolean;
+}
+
+/** What {@link ArchiveStore.open} found. */
+export interface ArchiveRecovery {
+  /** Bytes of a torn last line dropped (a write cut short by a kill; never acknowledged). */
+  readonly droppedTailBytes: number;
+  /** Damaged lines skipped by a repairing open, from 1; empty otherwise. */
+  readonly damagedLines: readonly number[];
+  /** The copy of the damaged file kept by a repairing open. */
+  readonly damagedCopy?: string;
+  /** Events dropped because they are past the archive's retention. */
+  readonly expired: number;
 }
 
 function parseArchived(line: string): ArchivedEvent | undefined {
@@ -56,9 +87,15 @@ function parseArchived(line: string): ArchivedEvent | undefined {
   }
 }
 
-/** Whether the file's last byte is a newline (a complete last line). */
+/** Whether the file's last byte is a newline (a complete last line); true for an empty or missing file. */
 async function endsWithNewline(file: string): Promise<boolean> {
-  const handle = await open(file, "r");
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
+    throw error;
+  }
   try {
     const { size } = await handle.stat();
     if (size === 0) return true;
@@ -69,9 +106,16 @@ async function endsWithNewline(file: string): Promise<boolean> {
   }
 }
 
+/** A line of the archive file and its number, from 1. */
+interface NumberedLine {
+  readonly text: string;
+  readonly lineNumber: number;
+}
+
 /**
- * An EventBridge archive on disk: one JSON line per event, appended and flushed before the event is
- * acknowledged. Like EventBridge's managed archive rule, it never keeps replayed events.
+ * An EventBridge archive on disk: one JSON line per event, appended (and written to the file)
+ * before the event is routed, so a killed process never lost an archived event whose effects
+ * happened. Like EventBridge's managed archive rule, it never keeps replayed events.
  */
 export class ArchiveStore {
   public readonly name: string;
@@ -84,6 +128,10 @@ export class ArchiveStore {
   private sizeBytes = 0;
   private pending: string[] = [];
   private flushing: Promise<void> | undefined;
+  /** Bytes of the file that hold complete lines; undefined until known (opened or first appended). */
+  private fileBytes: number | undefined;
+  /** Whether the file may hold bytes past {@link fileBytes} (a failed append); cut before the next. */
+  private dirty = false;
 
   constructor(props: ArchiveStoreProps) {
     this.name = props.name;
@@ -95,51 +143,91 @@ export class ArchiveStore {
   }
 
   /**
-   * Loads counts from disk and drops events past retention. A torn last line (a write cut short by a
-   * kill, never acknowledged) is dropped and reported through `log`; any other line that is not an
-   * archived event stops the start with {@link ArchiveDamagedError}, naming the file, the line and
-   * the repair.
+   * Loads counts from disk and drops events past retention. A torn last line (one without its
+   * newline: a write cut short by a kill, never acknowledged) is dropped and reported through `log`
+   * with the file and the bytes dropped; any other line that is not an archived event stops the
+   * start with {@link ArchiveDamagedError}, naming the file, the lines and the repair, and nothing
+   * is changed. With `repair`, damaged lines are skipped and reported instead, and the damaged file
+   * is kept beside the archive.
    */
-  public async open(log: (line: string) => void = () => {}): Promise<void> {
+  public async open(
+    log: (line: string) => void = () => {},
+    options: ArchiveOpenOptions = {},
+  ): Promise<ArchiveRecovery> {
     await mkdir(path.dirname(this.file), { recursive: true });
+    const terminated = await endsWithNewline(this.file);
     const kept: string[] = [];
-    let dropped = 0;
-    let lineNumber = 0;
-    let damaged: { readonly lineNumber: number; readonly text: string } | undefined;
-    for await (const line of this.lines()) {
-      lineNumber++;
-      if (damaged !== undefined) {
-        // A damaged line followed by more lines is damage, not a torn write.
-        throw new ArchiveDamagedError(this.file, damaged.lineNumber, damaged.text);
-      }
-      const archived = parseArchived(line);
+    const damaged: NumberedLine[] = [];
+    let expired = 0;
+    let torn: NumberedLine | undefined;
+    let previous: NumberedLine | undefined;
+    const take = (line: NumberedLine) => {
+      const archived = parseArchived(line.text);
       if (archived === undefined) {
-        damaged = { lineNumber, text: line };
-        continue;
+        damaged.push(line);
+      } else if (this.expired(archived)) {
+        expired++;
+      } else {
+        kept.push(line.text);
       }
-      if (this.expired(archived)) {
-        dropped++;
-        continue;
-      }
-      kept.push(line);
-      this.eventCount++;
-      this.sizeBytes += Buffer.byteLength(line) + 1;
+    };
+    // One line behind: only the last line can be a torn write, and only when the file does not end
+    // with a newline (a complete line that happens to parse is still torn without it, and the next
+    // append would run into it).
+    for await (const line of this.lines()) {
+      if (previous !== undefined) take(previous);
+      previous = line;
     }
-    if (damaged !== undefined) {
-      if (await endsWithNewline(this.file))
-        throw new ArchiveDamagedError(this.file, damaged.lineNumber, damaged.text);
-      log(
-        `archive ${this.name}: dropped a torn last line of ${this.file} (${Buffer.byteLength(damaged.text)} bytes, a write cut short; it was never acknowledged)`,
+    if (previous !== undefined) {
+      if (terminated) take(previous);
+      else torn = previous;
+    }
+    const first = damaged[0];
+    if (first !== undefined && options.repair !== true) {
+      throw new ArchiveDamagedError(
+        this.file,
+        first.lineNumber,
+        first.text,
+        damaged.slice(1).map((line) => line.lineNumber),
       );
     }
-    if (dropped > 0 || damaged !== undefined) {
+    const droppedTailBytes = torn === undefined ? 0 : Buffer.byteLength(torn.text);
+    if (torn !== undefined) {
+      log(
+        `archive ${this.name}: dropped a torn last line of ${this.file} (${droppedTailBytes} bytes at line ${torn.lineNumber}, a write cut short by a stop; it was never acknowledged)`,
+      );
+    }
+    let damagedCopy: string | undefined;
+    if (first !== undefined) {
+      damagedCopy = `${this.file}.damaged-${this.now()}`;
+      await copyFile(this.file, damagedCopy);
+      log(
+        `ARCHIVE REPAIRED ${this.name}: skipped ${damaged.length} damaged lines of ${this.file} (lines ${damaged.map((line) => line.lineNumber).join(", ")}); kept ${kept.length} events; the damaged file is kept as ${damagedCopy}. The skipped events are in the audit files under the state folder's s3/, but a replay cannot re-deliver them.`,
+      );
+    }
+    for (const line of kept) this.sizeBytes += Buffer.byteLength(line) + 1;
+    this.eventCount = kept.length;
+    if (expired > 0 || torn !== undefined || first !== undefined) {
       const temporary = `${this.file}.tmp`;
       const handle = await open(temporary, "w");
-      await handle.writeFile(kept.map((l) => `${l}\n`).join(""));
-      await handle.sync();
-      await handle.close();
+      try {
+        await handle.writeFile(kept.map((l) => `${l}\n`).join(""));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temporary, this.file);
     }
+    this.fileBytes = await stat(this.file).then(
+      (stats) => stats.size,
+      () => 0,
+    );
+    return {
+      droppedTailBytes,
+      damagedLines: damaged.map((line) => line.lineNumber),
+      ...(damagedCopy === undefined ? {} : { damagedCopy }),
+      expired,
+    };
   }
 
   /** Whether the archive keeps this event: its pattern matches and it is not a replay. */
@@ -149,8 +237,9 @@ export class ArchiveStore {
   }
 
   /**
-   * Appends events the archive selects; resolves once they are on disk. Appends that arrive
-   * while a write is running share the next write.
+   * Appends events the archive selects; resolves once they are written to the file. Appends that
+   * arrive while a write is running share the next write. A failed write is cut off the file
+   * before the next one, so it never leaves a partial line between two events.
    */
   public async append(events: readonly BusEvent[]): Promise<number> {
     const archivedAt = this.now();
@@ -165,7 +254,7 @@ export class ArchiveStore {
       const batch = this.pending;
       this.pending = [];
       const text = batch.map((l) => `${l}\n`).join("");
-      this.flushing = appendFile(this.file, text).then(() => {
+      this.flushing = this.write(text).then(() => {
         this.eventCount += batch.length;
         this.sizeBytes += Buffer.byteLength(text);
       });
@@ -178,16 +267,33 @@ export class ArchiveStore {
     return lines.length;
   }
 
-  /** Events whose `time` lies in [start, end), in archive order. */
+  /**
+   * Events whose `time` lies in [start, end), in archive order. A damaged line raises
+   * {@link ArchiveDamagedError}; an unreadable last line is one being written, and is skipped.
+   */
   public async *between(start: Date, end: Date): AsyncGenerator<ArchivedEvent> {
     const from = start.getTime();
     const to = end.getTime();
-    for await (const line of this.lines()) {
-      const archived = JSON.parse(line) as ArchivedEvent;
-      if (this.expired(archived)) continue;
+    let previous: NumberedLine | undefined;
+    const read = (line: NumberedLine): ArchivedEvent => {
+      const archived = parseArchived(line.text);
+      if (archived === undefined) throw new ArchiveDamagedError(this.file, line.lineNumber, line.text);
+      return archived;
+    };
+    const inWindow = (archived: ArchivedEvent): boolean => {
+      if (this.expired(archived)) return false;
       const time = Date.parse(archived.event.time);
-      if (time >= from && time < to) yield archived;
+      return time >= from && time < to;
+    };
+    for await (const line of this.lines()) {
+      if (previous !== undefined) {
+        const archived = read(previous);
+        if (inWindow(archived)) yield archived;
+      }
+      previous = line;
     }
+    const last = previous === undefined ? undefined : parseArchived(previous.text);
+    if (last !== undefined && inWindow(last)) yield last;
   }
 
   /** What DescribeArchive reports. */
@@ -195,11 +301,29 @@ export class ArchiveStore {
     return { eventCount: this.eventCount, sizeBytes: this.sizeBytes };
   }
 
+  private async write(text: string): Promise<void> {
+    if (this.fileBytes === undefined) {
+      this.fileBytes = await stat(this.file).then(
+        (stats) => stats.size,
+        () => 0,
+      );
+    }
+    if (this.dirty) {
+      await truncate(this.file, this.fileBytes);
+      this.dirty = false;
+    }
+    this.dirty = true;
+    await appendFile(this.file, text);
+    this.dirty = false;
+    this.fileBytes += Buffer.byteLength(text);
+  }
+
   private expired(archived: ArchivedEvent): boolean {
     return this.retentionDays > 0 && archived.archivedAt < this.now() - this.retentionDays * DAY_MS;
   }
 
-  private async *lines(): AsyncGenerator<string> {
+  /** The file's non-blank lines with their numbers (blank lines count, as an editor shows them). */
+  private async *lines(): AsyncGenerator<NumberedLine> {
     const exists = await stat(this.file).then(
       () => true,
       () => false,
@@ -209,8 +333,10 @@ export class ArchiveStore {
       input: createReadStream(this.file),
       crlfDelay: Number.POSITIVE_INFINITY,
     });
-    for await (const line of reader) {
-      if (line.trim().length > 0) yield line;
+    let lineNumber = 0;
+    for await (const text of reader) {
+      lineNumber++;
+      if (text.trim().length > 0) yield { text, lineNumber };
     }
   }
 }

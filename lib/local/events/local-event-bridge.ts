@@ -18,7 +18,7 @@ import {
   toBusEvent,
 } from "./bus-event";
 import { type Replay, ReplayManager } from "./replay-manager";
-import { type DeliveryReport, TargetDispatcher, type TargetSinks } from "./target-dispatcher";
+import { type DeliveryReport, isAuditTarget, TargetDispatcher, type TargetSinks } from "./target-dispatcher";
 
 /** Raised at start when the template holds something the local EventBridge cannot honour. */
 export class LocalEventBridgeConfigError extends Error {
@@ -220,16 +220,23 @@ export class LocalEventBridge {
       .match(event)
       .filter((rule) => rule.definition.state === "ENABLED")
       .filter((rule) => filterArns.length === 0 || filterArns.includes(rule.definition.arn));
-    const deliver = (rule: CompiledRule) => {
+    for (const rule of matched) {
       this.log?.(`matched ${escapeForLog(event["detail-type"])} ${event.id} -> rule ${rule.definition.name}`);
-      return this.dispatcher.dispatch(rule.definition, event);
-    };
+    }
     // The audit trail is as durable as delivery: an event is in the audit spool (on disk) before
-    // any subscription can act on it, so after a crash the audit holds every event whose effects
-    // happened. A failed first attempt is retried by the dispatcher; delivery goes on meanwhile.
-    const auditing = matched.filter((rule) => rule.definition.targets.some((t) => t.kind === "firehose"));
-    await Promise.all(auditing.map(deliver));
-    await Promise.all(matched.filter((rule) => !auditing.includes(rule)).map(deliver));
+    // any target can act on it, so after a crash the audit holds every event whose effects
+    // happened. Every rule's audit targets go first, then every other target (the auditing rules'
+    // own included). A failed first attempt is retried by the dispatcher and reported; delivery
+    // goes on meanwhile.
+    const deliver = (audit: boolean) =>
+      Promise.all(
+        matched.map((rule) => {
+          const targets = rule.definition.targets.filter((target) => isAuditTarget(target) === audit);
+          return targets.length === 0 ? undefined : this.dispatcher.dispatch(rule.definition, event, targets);
+        }),
+      );
+    await deliver(true);
+    await deliver(false);
   }
 
   /** Routes an event arriving from another bus's rule target (an event-bus target). */

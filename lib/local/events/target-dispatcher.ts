@@ -59,6 +59,14 @@ export interface TargetDispatcherProps {
   readonly now?: () => number;
 }
 
+/**
+ * Whether a target records the event rather than acting on it: a Firehose delivery stream (the
+ * audit trail). Such targets are delivered (spooled on disk) before any other target of the event.
+ */
+export function isAuditTarget(target: LocalRuleTarget): boolean {
+  return target.kind === "firehose";
+}
+
 /** EventBridge's back-off between target retries starts near a second and grows; capped here at a minute. */
 const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
@@ -85,11 +93,21 @@ export class TargetDispatcher {
   }
 
   /**
-   * Makes the first delivery attempt of an event to every target of a rule and resolves when each
-   * has been delivered, dead-lettered or scheduled for retry.
+   * Makes the first delivery attempt of an event to every target of a rule (or to `targets`, some
+   * of them) and resolves when each has been delivered, dead-lettered or scheduled for retry.
+   * Audit targets ({@link isAuditTarget}) go first and are awaited before any other target is
+   * tried, so the audit trail holds the event before any of its effects can happen.
    */
-  public async dispatch(rule: LocalRuleDefinition, event: BusEvent): Promise<void> {
-    await Promise.all(rule.targets.map((target) => this.attempt(rule, target, event, 1, this.now())));
+  public async dispatch(
+    rule: LocalRuleDefinition,
+    event: BusEvent,
+    targets: readonly LocalRuleTarget[] = rule.targets,
+  ): Promise<void> {
+    const firstAttemptAt = this.now();
+    const attempt = (target: LocalRuleTarget) => this.attempt(rule, target, event, 1, firstAttemptAt);
+    const auditing = targets.filter(isAuditTarget);
+    if (auditing.length > 0) await Promise.all(auditing.map(attempt));
+    await Promise.all(targets.filter((target) => !isAuditTarget(target)).map(attempt));
   }
 
   /** Waits for scheduled retries to finish, or cancels them when `cancel` is set. */

@@ -89,7 +89,9 @@ describe("a damaged archive file", () => {
 
     // Assess
     expect(archive.stats().eventCount).toBe(2);
-    expect(logged).toEqual([expect.stringContaining(`dropped a torn last line of ${file} (19 bytes`)]);
+    expect(logged).toEqual([
+      `archive all: dropped a torn last line of ${file} (19 bytes at line 3, a write cut short by a stop; it was never acknowledged)`,
+    ]);
     expect((await readFile(file, "utf8")).endsWith("}\n")).toBe(true);
   });
 
@@ -104,6 +106,86 @@ describe("a damaged archive file", () => {
     // Assess
     expect(refusal).toBeInstanceOf(ArchiveDamagedError);
     expect((refusal as Error).message).toContain(`${file} is damaged at line 2`);
-    expect((refusal as Error).message).toContain("Repair: delete or fix that line");
+    expect((refusal as Error).message).toContain("Repair: run `eventrail local --repair`");
+    expect(refusal).toMatchObject({ file, lineNumber: 2 });
+  });
+
+  it("drops a torn last line even when its text is a complete event, so the next append starts a line of its own", async () => {
+    // Prepare: the kill came just before the newline.
+    const { directory, file } = await archiveWith(`${line("a")}\n${line("b")}`);
+    const archive = new ArchiveStore({ name: "all", arn: "arn:archive", directory, retentionDays: 0 });
+    const logged: string[] = [];
+
+    // Act
+    await archive.open((text) => logged.push(text));
+    await archive.append([event("c", "2026-03-01T10:00:00Z")]);
+    const reopened = new ArchiveStore({ name: "all", arn: "arn:archive", directory, retentionDays: 0 });
+    await reopened.open();
+
+    // Assess
+    expect(logged).toEqual([expect.stringContaining(`dropped a torn last line of ${file} (`)]);
+    expect(reopened.stats().eventCount).toBe(2);
+    expect((await readFile(file, "utf8")).split("\n").map((l) => (l ? JSON.parse(l).event.id : ""))).toEqual([
+      "a",
+      "c",
+      "",
+    ]);
+  });
+
+  it("names every damaged line by its number in the file, blank lines counted, and changes nothing", async () => {
+    // Prepare
+    const text = `${line("a")}\n\nnot json\n{"archivedAt":"x"}\n${line("e")}\n`;
+    const { directory, file } = await archiveWith(text);
+    const archive = new ArchiveStore({ name: "all", arn: "arn:archive", directory, retentionDays: 0 });
+
+    // Act
+    const refusal = await archive.open().catch((error: unknown) => error);
+
+    // Assess
+    expect((refusal as Error).message).toContain(`${file} is damaged at line 3 (and 1 more: lines 4)`);
+    expect(refusal).toMatchObject({ lineNumber: 3, otherLineNumbers: [4] });
+    expect(await readFile(file, "utf8")).toBe(text);
+  });
+
+  it("repairs on demand: keeps every valid event, reports the damaged lines and keeps the damaged file", async () => {
+    // Prepare
+    const text = `${line("a")}\nnot json\n${line("c")}\n[]\n${line("e")}\n`;
+    const { directory, file } = await archiveWith(text);
+    const archive = new ArchiveStore({ name: "all", arn: "arn:archive", directory, retentionDays: 0 });
+    const logged: string[] = [];
+
+    // Act
+    const recovery = await archive.open((line) => logged.push(line), { repair: true });
+    const window = [];
+    for await (const archived of archive.between(new Date(0), new Date("2027-01-01T00:00:00Z"))) {
+      window.push(archived.event.id);
+    }
+
+    // Assess
+    expect(recovery).toMatchObject({ damagedLines: [2, 4], droppedTailBytes: 0, expired: 0 });
+    expect(await readFile(recovery.damagedCopy as string, "utf8")).toBe(text);
+    expect(logged).toEqual([
+      expect.stringContaining(`skipped 2 damaged lines of ${file} (lines 2, 4); kept 3 events`),
+    ]);
+    expect(window).toEqual(["a", "c", "e"]);
+    expect(archive.stats().eventCount).toBe(3);
+  });
+
+  it("fails a replay that meets a damaged line with the file and the line, not a raw JSON error", async () => {
+    // Prepare: damage written after the archive opened.
+    const { directory, file } = await archiveWith(`${line("a")}\n`);
+    const archive = new ArchiveStore({ name: "all", arn: "arn:archive", directory, retentionDays: 0 });
+    await archive.open();
+    await writeFile(file, `${line("a")}\nnot json\n${line("c")}\n`);
+
+    // Act
+    const read = async () => {
+      for await (const _ of archive.between(new Date(0), new Date("2027-01-01T00:00:00Z"))) {
+        // read them all
+      }
+    };
+
+    // Assess
+    await expect(read()).rejects.toThrow(`${file} is damaged at line 2`);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DeliveryStreamSink, MAX_RECORD_BYTES } from "../../../lib/local/firehose/delivery-stream-sink";
 import { createFirehoseService } from "../../../lib/local/firehose/firehose-service";
 import type { LocalDeliveryStreamDefinition } from "../../../lib/local/model";
@@ -20,10 +20,18 @@ const stream: LocalDeliveryStreamDefinition = {
   appendNewline: true,
 };
 
+/** Sinks started by the current test, closed after it (their spool files stay open until then). */
+const started: DeliveryStreamSink[] = [];
+
+afterEach(async () => {
+  for (const sink of started.splice(0)) await sink.close();
+});
+
 async function start() {
   const stateDir = await mkdtemp(path.join(tmpdir(), "firehose-service-"));
   const sink = new DeliveryStreamSink({ stream, stateDir });
   await sink.open();
+  started.push(sink);
   return { service: createFirehoseService([sink]), sink, stateDir };
 }
 
