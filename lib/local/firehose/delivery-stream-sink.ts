@@ -12,6 +12,7 @@ import {
 } from "node:fs/promises";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
+import { syncDirectory, writeFully } from "../durable-file";
 import type { LocalDeliveryStreamDefinition } from "../model";
 
 /** Firehose refuses records over 1,000 KiB. */
@@ -638,22 +639,4 @@ function fixFor(error: unknown, blocking: string | undefined, bucketDir: string)
     return `make ${bucketDir} and the folders under it writable (chmod -R u+w '${bucketDir}'); the events are written at the next attempt.`;
   }
   return `check that ${bucketDir} and the folders under it are writable folders; the events are written at the next attempt.`;
-}
-
-async function writeFully(handle: FileHandle, buffer: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < buffer.length) {
-    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-/** Makes a new or renamed directory entry durable: it lives in the directory, not in the file. */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,5 +1,6 @@
 import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import { syncDirectory, writeFully } from "../durable-file";
 import { SqsJournalError } from "./errors";
 import type { StoredMessage } from "./message";
 
@@ -362,24 +363,6 @@ async function writeSnapshotFile(path: string, records: Iterable<JournalRecord>)
 async function installSnapshot(temporary: string, path: string): Promise<void> {
   await rename(temporary, path);
   await syncDirectory(dirname(path));
-}
-
-async function writeFully(handle: FileHandle, buffer: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < buffer.length) {
-    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-/** Makes a rename durable: the directory entry lives in the directory, not in the file. */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
