@@ -6,7 +6,7 @@ import {
   errorAnswer,
   type QueryAnswer,
   QueryError,
-} from "./cloudformation/cloudformation-service";
+} from "./cloudformation/query-protocol";
 import { exceedsJsonDepth, MAX_DETAIL_NESTING_DEPTH } from "./untrusted-text";
 
 /**
@@ -53,13 +53,18 @@ const MAX_REQUEST_BYTES = 12 * 1_048_576;
 
 /**
  * The local pipeline's single endpoint: one HTTP server on 127.0.0.1 speaking the AWS JSON
- * protocols, dispatching on `X-Amz-Target`, so the AWS SDK and the AWS CLI work against it with
- * `AWS_ENDPOINT_URL` and any dummy credentials. Signatures are not checked.
+ * protocols, dispatching on `X-Amz-Target`, and the AWS query protocol (form-encoded, e.g.
+ * CloudFormation's read calls), dispatching on `Version`, so the AWS SDK and the AWS CLI work against
+ * it with `AWS_ENDPOINT_URL` and any dummy credentials. Signatures are not checked.
  */
 export class EdgeServer {
   private readonly server: Server;
   private readonly routes: Map<string, EdgeRoute>;
-  private readonly queryRoutes = new Map<string, AwsQueryService>();
+  /** Query-protocol services by API version (`Version=`), with the name messages give them. */
+  private readonly queryRoutes = new Map<
+    string,
+    { readonly name: string; readonly service: AwsQueryService }
+  >();
   /** The `Host` values requests may carry: the loopback names of the port listened on. */
   private allowedHosts = new Set<string>();
 
@@ -91,9 +96,12 @@ export class EdgeServer {
     this.routes.set(route.targetPrefix, route);
   }
 
-  /** Adds a service of the AWS query protocol (form-encoded `Action`), e.g. CloudFormation's read calls. */
-  public mountQuery(version: string, service: AwsQueryService): void {
-    this.queryRoutes.set(version, service);
+  /**
+   * Adds a service of the AWS query protocol (a form-encoded POST of `Action=...&Version=...`, XML
+   * answers), e.g. CloudFormation's read calls, routed by its API version.
+   */
+  public mountQuery(version: string, service: AwsQueryService, name = "CloudFormation"): void {
+    this.queryRoutes.set(version, { name, service });
   }
 
   public async close(): Promise<void> {
@@ -200,7 +208,12 @@ export class EdgeServer {
     const contentType = (header(req, "content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
     if (target === undefined && contentType === "application/x-www-form-urlencoded") {
       const answer = await this.dispatchQuery(new URLSearchParams(body.toString("utf8")));
-      return send(res, answer.status, { "content-type": "text/xml" }, answer.body);
+      return send(
+        res,
+        answer.status,
+        { "content-type": "text/xml", "x-amzn-requestid": answer.requestId },
+        answer.body,
+      );
     }
     const answer = await this.dispatch({ target, body: body.toString("utf8") });
     send(res, answer.status, answer.headers, answer.body);
@@ -209,17 +222,19 @@ export class EdgeServer {
   /** A request of the AWS query protocol (`Action=...&Version=...`), routed by its API version. */
   private async dispatchQuery(parameters: URLSearchParams): Promise<QueryAnswer> {
     const version = parameters.get("Version") ?? "";
-    const service = this.queryRoutes.get(version);
-    if (service === undefined) {
+    const route = this.queryRoutes.get(version);
+    if (route === undefined) {
+      const action = parameters.get("Action");
+      const served = [...this.queryRoutes].map(([v, r]) => `Version=${v} (${r.name})`).join(", ") || "none";
       return errorAnswer(
         new QueryError(
           "InvalidAction",
-          `The local pipeline does not serve the query-protocol API version "${version}". It serves ${[...this.queryRoutes.keys()].map((v) => `Version=${v} (CloudFormation)`).join(", ")} and, by X-Amz-Target, the JSON protocols of: ${[...this.routes.keys()].join(", ")}.`,
+          `The local pipeline does not serve the query-protocol request${action === null ? "" : ` Action=${action}`} with Version=${version === "" ? "(none)" : version}. It serves, form-encoded: ${served}; and, by X-Amz-Target, the JSON protocols of: ${[...this.routes.keys()].join(", ")}.`,
         ),
       );
     }
     try {
-      return await service(parameters.get("Action") ?? "", parameters);
+      return await route.service(parameters.get("Action") ?? "", parameters);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.props.log?.(`edge: query ${parameters.get("Action")} failed: ${message}`);

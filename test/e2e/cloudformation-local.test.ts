@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +10,7 @@ import {
   GetTemplateCommand,
   ListStackResourcesCommand,
 } from "@aws-sdk/client-cloudformation";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode, runCli } from "../../lib/cli";
 import { type RuntimeInfoHandle, writeRuntimeInfo } from "../../lib/local/runtime-info";
@@ -59,10 +60,23 @@ describe("CloudFormation's read calls at the local edge", () => {
 
     // Assess
     const [stack] = answer.Stacks ?? [];
-    expect(stack).toMatchObject({ StackName: "Eventrail", StackStatus: "CREATE_COMPLETE" });
+    const template = JSON.parse(await readFile(example.pipeline.model.templateFile ?? "", "utf8")) as {
+      Description: string;
+      Outputs: Record<string, { Description?: string }>;
+    };
+    expect(stack).toMatchObject({
+      StackName: "Eventrail",
+      StackStatus: "CREATE_COMPLETE",
+      StackId: expect.stringMatching(/^arn:aws:cloudformation:us-east-1:000000000000:stack\/Eventrail\//),
+      Description: template.Description,
+      Parameters: [],
+    });
     const outputs = Object.fromEntries((stack?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
     expect(outputs).toEqual(example.pipeline.model.outputs);
     expect(outputs[stackOutputs.subscriptions]).toContain("inventory");
+    expect(stack?.Outputs?.find((o) => o.OutputKey === stackOutputs.eventBusName)?.Description).toBe(
+      template.Outputs[stackOutputs.eventBusName]?.Description,
+    );
   });
 
   it("lists the stack's resources with their local physical ids", async () => {
@@ -79,6 +93,11 @@ describe("CloudFormation's read calls at the local edge", () => {
     expect(summaries.find((s) => s.ResourceType === "AWS::Events::EventBus")?.PhysicalResourceId).toBe(
       example.pipeline.model.buses[0]?.name,
     );
+    // The physical ids are what the running pipeline answers to.
+    const attributes = await example.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: listedQueues[0], AttributeNames: ["QueueArn"] }),
+    );
+    expect(attributes.Attributes?.QueueArn).toMatch(/^arn:aws:sqs:us-east-1:000000000000:/);
   });
 
   it("returns the template, and refuses an unknown stack and write calls as CloudFormation errors", async () => {
@@ -97,8 +116,9 @@ describe("CloudFormation's read calls at the local edge", () => {
       name: "ValidationError",
       message: "Stack with id NoSuchStack does not exist",
     });
-    expect(write).toMatchObject({ name: "InvalidAction" });
+    expect(write).toMatchObject({ name: "InvalidAction", $metadata: { httpStatusCode: 400 } });
     expect((write as Error).message).toContain("serves only CloudFormation's read calls");
+    expect((write as Error).message).toContain("npm start");
   });
 
   it("answers the AWS CLI's describe-stacks", async () => {
@@ -112,19 +132,33 @@ describe("CloudFormation's read calls at the local edge", () => {
     // Act: asynchronously, since the pipeline answering it runs in this process.
     const described = await promisify(execFile)(
       "aws",
-      ["cloudformation", "describe-stacks", "--endpoint-url", example.pipeline.endpoint, "--output", "json"],
+      [
+        "cloudformation",
+        "describe-stacks",
+        "--endpoint-url",
+        example.pipeline.endpoint,
+        "--region",
+        "us-east-1",
+        "--output",
+        "json",
+      ],
       {
         encoding: "utf8",
-        env: { ...process.env, ...env, AWS_DEFAULT_REGION: "us-east-1", AWS_ENDPOINT_URL: undefined },
+        env: { ...process.env, ...env, AWS_ENDPOINT_URL: undefined, AWS_PROFILE: undefined },
       },
     );
 
     // Assess
     expect(described.stderr).toBe("");
-    const stacks = (JSON.parse(described.stdout) as { Stacks: { StackName: string; Outputs: unknown[] }[] })
-      .Stacks;
+    const stacks = (
+      JSON.parse(described.stdout) as {
+        Stacks: { StackName: string; Outputs: { OutputKey: string; OutputValue: string }[] }[];
+      }
+    ).Stacks;
     expect(stacks[0]?.StackName).toBe("Eventrail");
-    expect(stacks[0]?.Outputs.length).toBe(Object.keys(example.pipeline.model.outputs).length);
+    expect(Object.fromEntries((stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]))).toEqual(
+      example.pipeline.model.outputs,
+    );
   });
 
   it("runs eventrail status with only AWS_ENDPOINT_URL pointing at the local pipeline", async () => {
