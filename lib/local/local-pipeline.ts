@@ -26,7 +26,7 @@ import {
 } from "./lambda/sqs-event-source";
 import type { LocalPipelineModel } from "./model";
 import { type LocalQueue, MAX_VISIBILITY_TIMEOUT, type ReceivedMessage } from "./sqs/queue";
-import { QueueStore } from "./sqs/queue-store";
+import { QueueStore, recoveryNotices } from "./sqs/queue-store";
 import { createSqsService } from "./sqs/sqs-service";
 
 /** The port the local pipeline listens on unless told otherwise. */
@@ -144,23 +144,8 @@ export class LocalPipeline {
           ),
       });
       started.push(queues);
-      const { recovery } = queues;
-      if (recovery.discardedTailBytes > 0) {
-        log(
-          "pipeline",
-          `recovered the SQS journal after a crash: dropped its torn last record (${recovery.discardedTailBytes} bytes${recovery.discardedTailQueue === undefined ? "" : `, queue ${recovery.discardedTailQueue}`}), which was never acknowledged`,
-        );
-      }
-      if (recovery.damagedLines !== undefined && recovery.damagedLines.length > 0) {
-        const byQueue = new Map<string, number>();
-        for (const line of recovery.damagedLines) {
-          const queue = line.queue ?? "(queue not readable)";
-          byQueue.set(queue, (byQueue.get(queue) ?? 0) + 1);
-        }
-        log(
-          "error",
-          `repaired the SQS journal: skipped ${recovery.damagedLines.length} damaged records (lines ${recovery.damagedLines.map((l) => l.lineNumber).join(", ")}; lost by queue: ${[...byQueue].map(([queue, count]) => `${queue} ${count}`).join(", ")}); the damaged file is kept as ${recovery.damagedCopy}`,
-        );
+      for (const notice of recoveryNotices(queues.recovery)) {
+        log(notice.severity === "warning" ? "error" : "pipeline", notice.text);
       }
       if (queues.recovery.restoredMessages > 0) {
         log("pipeline", `restored ${queues.recovery.restoredMessages} messages from ${options.stateDir}`);

@@ -81,7 +81,7 @@ export const localCommand = defineCommand({
       description:
         "Salvage damaged state instead of refusing to start: keep every valid SQS journal record and\n" +
         "report the damaged ones by queue (the damaged file is kept), and rebuild a DynamoDB folder's\n" +
-        "missing LevelDB manifest from its data files.",
+        "missing or damaged LevelDB manifest from its data files, reporting the tables and items recovered.",
     },
   },
   examples: [

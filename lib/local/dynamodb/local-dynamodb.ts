@@ -44,8 +44,10 @@ export interface LocalDynamoDbOptions {
    */
   readonly now?: () => number;
   /**
-   * Repair the tables' LevelDB before opening when its manifest is missing or unusable (LevelDB's
-   * own repair, which rebuilds it from the data files), instead of refusing to start.
+   * Repair the tables' LevelDB before opening when it holds data but does not open cleanly (its
+   * `CURRENT` file or manifest missing or damaged), instead of refusing to start: LevelDB's own
+   * repair rebuilds the manifest from the data files, and a line on `log` says which tables and how
+   * many items came back.
    * @default false
    */
   readonly repair?: boolean;
@@ -87,9 +89,10 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
   const tablesFolder = folder && path.join(folder, "tables");
   const releaseFolder =
     folder === undefined || tablesFolder === undefined ? noop : await takeFolder(folder, tablesFolder);
+  let repaired: Repair | undefined;
   if (tablesFolder !== undefined) {
     try {
-      await checkTablesFolder(tablesFolder, options.repair === true, options.log ?? (() => {}));
+      repaired = await checkTablesFolder(tablesFolder, options.repair === true);
     } catch (error) {
       await releaseFolder();
       throw error;
@@ -110,6 +113,9 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
   };
 
   try {
+    if (repaired !== undefined && tablesFolder !== undefined) {
+      options.log?.(await describeRepair(client.call, tablesFolder, repaired, options.tables));
+    }
     const timeToLive = await TimeToLiveSettings.open(folder && path.join(folder, "time-to-live.json"));
     for (const table of options.tables) {
       await ensureTable(client.call, table, tablesFolder);
@@ -153,46 +159,186 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
 
 const noop = (): Promise<void> => Promise.resolve();
 
-/** Creates the state folders and takes the lock that keeps a second local DynamoDB off them. */
+/** What {@link checkTablesFolder} repaired. */
+interface Repair {
+  /** What was wrong, e.g. `its LevelDB CURRENT file is missing`. */
+  readonly problem: string;
+  /** The LevelDB data files the folder held before the repair. */
+  readonly dataFiles: number;
+}
+
+/** The static side of classic-level's `ClassicLevel` that is used here. */
+interface LevelDbClass {
+  new (
+    location: string,
+    options: { createIfMissing: boolean },
+  ): { open(): Promise<void>; close(): Promise<void> };
+  repair(location: string): Promise<void>;
+}
+
 /**
- * Refuses a tables folder that holds LevelDB data but no usable manifest: opening it would create
- * empty tables beside the orphaned data and lose every item without a word. With `repair`, runs
- * LevelDB's repair (which rebuilds the manifest from the data files) and says so.
+ * LevelDB as dynalite opens it: classic-level's `ClassicLevel`, through dynalite's own `level`
+ * dependency, so the repair and the trial open use the very binding that serves the tables.
  */
-async function checkTablesFolder(
-  folder: string,
-  repair: boolean,
-  log: (line: string) => void,
-): Promise<void> {
+function levelDb(): LevelDbClass {
+  // Relative to this source, which the CLI build maps to the same file of the package.
+  const here = new URL("./local-dynamodb.ts", import.meta.url);
+  const fromDynalite = createRequire(createRequire(here).resolve("dynalite"));
+  return (fromDynalite("level") as { Level: LevelDbClass }).Level;
+}
+
+/** LevelDB's files that hold data: tables, write-ahead logs, manifests (not its `LOG` text log). */
+const LEVELDB_DATA_FILE = /^(\d+\.(ldb|sst|log)|MANIFEST-\d+)$/;
+
+/**
+ * Refuses a tables folder that holds LevelDB data but does not open cleanly (its `CURRENT` file
+ * missing, naming a missing manifest, or the manifest damaged): opening it as dynalite does would
+ * create an empty database beside the data, lose every item and say nothing. With `repair`, runs
+ * LevelDB's repair (which rebuilds the manifest from the data files and moves what it cannot use to
+ * `lost/`) and returns what was wrong; returns undefined when the folder opened cleanly or is new.
+ */
+async function checkTablesFolder(folder: string, repair: boolean): Promise<Repair | undefined> {
   const files = await readdir(folder).catch(() => [] as string[]);
-  const data = files.filter((file) => /\.(ldb|sst|log)$/.test(file) && file !== "LOG");
-  if (data.length === 0) return;
-  const current = files.includes("CURRENT")
-    ? (await readFile(path.join(folder, "CURRENT"), "utf8").catch(() => "")).trim()
-    : "";
-  if (current !== "" && files.includes(current)) return;
-  const what =
-    current === ""
-      ? "its LevelDB CURRENT file is missing or empty"
-      : `its LevelDB CURRENT file names ${current}, which is missing`;
-  if (!repair) {
+  const data = files.filter((file) => LEVELDB_DATA_FILE.test(file)).sort();
+  if (data.length === 0 && !files.includes("CURRENT")) return undefined;
+  const problem = await openProblem(folder, files);
+  if (problem === undefined) return undefined;
+  const held =
+    data.length === 0
+      ? "only its CURRENT file, no data files"
+      : `${data.length} data file${data.length === 1 ? "" : "s"}: ${data.slice(0, 5).join(", ")}${data.length > 5 ? ", ..." : ""}`;
+  if (!problem.repairable) {
     throw new LocalDynamoDbStateError(
-      `The local DynamoDB's tables folder holds data (${data.length} data files) but ${what}, so it cannot be opened as it is; starting anyway would create empty tables beside the data. Run \`eventrail local --repair\` (or \`npm start -- --repair\`) to rebuild the manifest from the data files with LevelDB's repair, or move the folder aside to start with empty tables`,
+      `The local DynamoDB cannot open its tables folder: ${problem.text}`,
       folder,
     );
   }
-  // The LevelDB binding dynalite itself opens the folder with (through its `level` dependency).
-  const level = createRequire(
-    createRequire(new URL("./local-dynamodb.ts", import.meta.url)).resolve("dynalite"),
-  )("level") as {
-    Level: { repair(location: string): Promise<void> };
-  };
-  await level.Level.repair(folder);
-  log(
-    `repaired the local DynamoDB in ${folder}: ${what}; LevelDB rebuilt the manifest from ${data.length} data files`,
+  if (!repair) {
+    throw new LocalDynamoDbStateError(
+      `The local DynamoDB's tables folder holds LevelDB data (${held}) but does not open cleanly: ${problem.text}. ` +
+        "Starting anyway would create empty tables beside the data and lose their items, so it is left as it is. " +
+        "Run `eventrail local --repair` (or `npm start -- --repair`) to rebuild it from the data files with " +
+        "LevelDB's repair (files it cannot use are kept in its lost/ folder) and see which tables and items " +
+        "came back; or, to start with empty tables, move the folder aside",
+      folder,
+    );
+  }
+  try {
+    await levelDb().repair(folder);
+  } catch (error) {
+    throw new LocalDynamoDbStateError(
+      `LevelDB's repair of the local DynamoDB's tables folder failed (${levelDbReason(error)}); move the folder aside to start with empty tables`,
+      folder,
+      { cause: error },
+    );
+  }
+  const after = await openProblem(folder, await readdir(folder));
+  if (after !== undefined) {
+    throw new LocalDynamoDbStateError(
+      `LevelDB's repair of the local DynamoDB's tables folder left it unopenable (${after.text}); move the folder aside to start with empty tables`,
+      folder,
+    );
+  }
+  return { problem: problem.text, dataFiles: data.length };
+}
+
+/**
+ * Why LevelDB cannot open `folder` as it is (a trial open that creates nothing), and whether its
+ * repair may help; undefined when it opens.
+ */
+async function openProblem(
+  folder: string,
+  files: readonly string[],
+): Promise<{ text: string; repairable: boolean } | undefined> {
+  if (!files.includes("CURRENT")) return { text: "its LevelDB CURRENT file is missing", repairable: true };
+  const current = (await readFile(path.join(folder, "CURRENT"), "utf8").catch(() => "")).trim();
+  if (current === "") return { text: "its LevelDB CURRENT file is empty", repairable: true };
+  if (!files.includes(current)) {
+    return {
+      text: `its LevelDB CURRENT file names the manifest ${JSON.stringify(current.slice(0, 80))}, which is missing`,
+      repairable: true,
+    };
+  }
+  const Level = levelDb();
+  const db = new Level(folder, { createIfMissing: false });
+  try {
+    await db.open();
+  } catch (error) {
+    const reason = levelDbReason(error);
+    // A lock held elsewhere or a permission problem is not damage: repair would not help.
+    const repairable = !/IO error: lock |permission denied|EACCES|EPERM/i.test(reason);
+    return {
+      text: repairable
+        ? `LevelDB cannot open it (manifest ${current}: ${reason})`
+        : `LevelDB says: ${reason}`,
+      repairable,
+    };
+  }
+  await db.close();
+  return undefined;
+}
+
+/** LevelDB's own words for a failure: classic-level wraps them as the cause of "Database failed to open". */
+function levelDbReason(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
+  return cause ?? (error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * The line that says what a repair brought back: each table kept in the folder with its item
+ * count, and the template's tables that did not come back (created empty next).
+ */
+async function describeRepair(
+  call: DynamoDbCall,
+  folder: string,
+  repaired: Repair,
+  templateTables: readonly LocalTableDefinition[],
+): Promise<string> {
+  const names: string[] = [];
+  let start: string | undefined;
+  do {
+    const page = await call("ListTables", start === undefined ? {} : { ExclusiveStartTableName: start });
+    names.push(...(Array.isArray(page.TableNames) ? page.TableNames.map(String) : []));
+    start = typeof page.LastEvaluatedTableName === "string" ? page.LastEvaluatedTableName : undefined;
+  } while (start !== undefined);
+  const counts: string[] = [];
+  for (const name of names) counts.push(`${name} ${plural(await countItems(call, name), "item")}`);
+  const missing = templateTables.map((table) => table.name).filter((name) => !names.includes(name));
+  const lost = await readdir(path.join(folder, "lost")).catch(() => [] as string[]);
+  return (
+    `repaired the local DynamoDB in ${folder} (${repaired.problem}) with LevelDB's repair from ` +
+    `${plural(repaired.dataFiles, "data file")}: ` +
+    (names.length === 0
+      ? "no tables came back"
+      : `recovered ${plural(names.length, "table")}: ${counts.join(", ")}`) +
+    (missing.length === 0 ? "" : `; not recovered, created empty: ${missing.join(", ")}`) +
+    (lost.length === 0
+      ? "."
+      : `. LevelDB moved the ${plural(lost.length, "file")} it replaced or could not use to ${path.join(folder, "lost")}.`)
   );
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/** The items of a table, counted with paged `Select: COUNT` scans. */
+async function countItems(call: DynamoDbCall, table: string): Promise<number> {
+  let count = 0;
+  let start: unknown;
+  do {
+    const page = await call("Scan", {
+      TableName: table,
+      Select: "COUNT",
+      ...(isJsonObject(start) ? { ExclusiveStartKey: start } : {}),
+    });
+    count += typeof page.Count === "number" ? page.Count : 0;
+    start = page.LastEvaluatedKey;
+  } while (isJsonObject(start));
+  return count;
+}
+
+/** Creates the state folders and takes the lock that keeps a second local DynamoDB off them. */
 async function takeFolder(folder: string, tablesFolder: string): Promise<() => Promise<void>> {
   try {
     await mkdir(tablesFolder, { recursive: true });

@@ -37,14 +37,20 @@ const FORMAT = "eventrail-sqs-journal";
 const VERSION = 1;
 const OPS = new Set(["queue", "send", "receive", "visibility", "delete", "move", "purge"]);
 
-/** A complete journal line that is not a record, skipped by a salvaging read. */
+/**
+ * A record of a damaged journal line that a salvaging read skipped. A line usually holds one; a
+ * line where a write was cut short and the next one continued holds a fragment per record, and
+ * only the fragments that are not records are reported (the others are kept).
+ */
 export interface DamagedJournalLine {
   /** From 1. */
   readonly lineNumber: number;
-  /** The queue the raw text names, when it shows one. */
+  /** The queue the raw text names (`queue`, or `from` for a move), when it shows one. */
   readonly queue?: string;
   /** The operation the raw text names, when it shows one. */
   readonly op?: string;
+  /** What is wrong with it, e.g. `not JSON`. */
+  readonly problem: string;
 }
 
 /** What {@link readJournal} found on disk. */
@@ -58,18 +64,26 @@ export interface JournalContents {
   readonly discardedTailBytes: number;
   /** The queue the torn last line names, when its text shows one. */
   readonly discardedTailQueue?: string;
-  /** Lines skipped by a salvaging read (`salvage: true`); empty otherwise. */
+  /** The operation the torn last line names, when its text shows one. */
+  readonly discardedTailOp?: string;
+  /** Damaged records skipped by a salvaging read (`salvage: true`), in line order; empty otherwise. */
   readonly damagedLines: readonly DamagedJournalLine[];
 }
 
 /** How the repair is asked for, in every damage message. */
-const REPAIR_HINT =
+export const SQS_REPAIR_HINT =
   "Run `eventrail local --repair` (or `npm start -- --repair`) to keep every valid record, skip and report the damaged ones, and write a clean journal (the damaged file is kept beside it).";
 
+/** Where a record begins in raw text: JSON.stringify writes `op` first, and escapes quotes inside strings. */
+const RECORD_START = '{"op":"';
+
 /**
- * Reads a journal written by {@link Journal}. A missing file is an empty journal. Throws
- * {@link SqsJournalError} for a complete line that is not a record: that is damage, not a crash;
- * with `salvage`, such lines are skipped and reported instead.
+ * Reads a journal written by {@link Journal}. A missing file is an empty journal; an unterminated
+ * last line is a write cut short by a crash and is dropped ({@link JournalContents.discardedTailBytes}).
+ * Throws {@link SqsJournalError} for a complete line that is not a record: that is damage, not a
+ * crash. With `salvage`, every valid record is kept and each damaged one is skipped and reported
+ * instead, including a damaged header line; a header of another format or version is refused
+ * either way.
  */
 export async function readJournal(
   path: string,
@@ -86,29 +100,68 @@ export async function readJournal(
       cause: error,
     });
   }
+  const salvage = options.salvage === true;
   const lines = text.split("\n");
   const tail = lines.pop() ?? "";
   const records: JournalRecord[] = [];
   const damagedLines: DamagedJournalLine[] = [];
   lines.forEach((line, index) => {
+    const lineNumber = index + 1;
     if (index === 0) {
-      assertHeader(parseLine(line, path, 1), path);
+      const header = parseJson(line);
+      if (header.ok) assertHeader(header.value, path);
+      else if (salvage) damagedLines.push({ lineNumber, ...namedIn(line), problem: header.problem });
+      else throw damaged(path, lineNumber, line, header.problem);
       return;
     }
-    try {
-      records.push(parseLine(line, path, index + 1) as JournalRecord);
-    } catch (error) {
-      if (!options.salvage) throw error;
-      damagedLines.push({ lineNumber: index + 1, ...namedIn(line) });
+    const parsed = parseRecord(line);
+    if (parsed.ok) {
+      records.push(parsed.record);
+      return;
+    }
+    if (!salvage) throw damaged(path, lineNumber, line, parsed.problem);
+    for (const fragment of fragmentsOf(line)) {
+      const record = parseRecord(fragment);
+      if (record.ok) records.push(record.record);
+      else damagedLines.push({ lineNumber, ...namedIn(fragment), problem: record.problem });
     }
   });
-  const tailQueue = namedIn(tail).queue;
+  const tailNames = namedIn(tail);
   return {
     records,
     discardedTailBytes: Buffer.byteLength(tail, "utf8"),
-    ...(tailQueue === undefined ? {} : { discardedTailQueue: tailQueue }),
+    ...(tailNames.queue === undefined ? {} : { discardedTailQueue: tailNames.queue }),
+    ...(tailNames.op === undefined ? {} : { discardedTailOp: tailNames.op }),
     damagedLines,
   };
+}
+
+function damaged(path: string, lineNumber: number, line: string, problem: string): SqsJournalError {
+  const names = namedIn(line);
+  const what = [
+    names.queue === undefined ? undefined : `queue ${names.queue}`,
+    names.op === undefined ? undefined : `op ${names.op}`,
+  ].filter((part) => part !== undefined);
+  return new SqsJournalError(
+    `The SQS journal ${path} is damaged at line ${lineNumber}${what.length > 0 ? ` (${what.join(", ")})` : ""}: ` +
+      `${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}...` : line)} is ${problem}. ${SQS_REPAIR_HINT}`,
+    path,
+  );
+}
+
+/**
+ * A damaged line cut at every place a record begins: when a write was cut short and a later one
+ * continued on the same line, the later record is whole and is kept.
+ */
+function fragmentsOf(line: string): string[] {
+  const fragments: string[] = [];
+  let start = 0;
+  for (let next = line.indexOf(RECORD_START, 1); next !== -1; next = line.indexOf(RECORD_START, next + 1)) {
+    fragments.push(line.slice(start, next));
+    start = next;
+  }
+  fragments.push(line.slice(start));
+  return fragments;
 }
 
 /** The queue and operation a raw (possibly damaged) line names, when its text shows them. */
@@ -118,30 +171,85 @@ function namedIn(line: string): { queue?: string; op?: string } {
   return { ...(queue === undefined ? {} : { queue }), ...(op === undefined ? {} : { op }) };
 }
 
-function parseLine(line: string, path: string, lineNumber: number): { op?: unknown } {
-  let parsed: unknown;
+type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+function parseJson(line: string): Parsed<unknown> {
   try {
-    parsed = JSON.parse(line);
-  } catch (error) {
-    throw new SqsJournalError(
-      `The SQS journal ${path} is damaged at line ${lineNumber}: ${JSON.stringify(line.slice(0, 80))} is not JSON. ${REPAIR_HINT}`,
-      path,
-      { cause: error },
-    );
+    return { ok: true, value: JSON.parse(line) as unknown };
+  } catch {
+    return { ok: false, problem: "not JSON" };
   }
-  const op = typeof parsed === "object" && parsed !== null ? (parsed as { op?: unknown }).op : undefined;
-  if (lineNumber > 1 && (typeof op !== "string" || !OPS.has(op))) {
-    throw new SqsJournalError(
-      `The SQS journal ${path} is damaged at line ${lineNumber}: op ${JSON.stringify(op)} is not one of ` +
-        `${[...OPS].join(", ")}. ${REPAIR_HINT}`,
-      path,
-    );
-  }
-  return parsed as { op?: unknown };
 }
 
-function assertHeader(parsed: { op?: unknown }, path: string): void {
-  const header = parsed as { op?: unknown; format?: unknown; version?: unknown };
+/** Parses and checks one record line; a record that replay could not apply is damage too. */
+function parseRecord(line: string): { ok: true; record: JournalRecord } | { ok: false; problem: string } {
+  const parsed = parseJson(line);
+  if (!parsed.ok) return parsed;
+  const value = parsed.value;
+  if (!isObject(value)) return { ok: false, problem: "not a record" };
+  const problem = recordProblem(value);
+  return problem === undefined ? { ok: true, record: value as JournalRecord } : { ok: false, problem };
+}
+
+/** What keeps `value` from being a {@link JournalRecord}, or undefined when it is one. */
+function recordProblem(value: Record<string, unknown>): string | undefined {
+  const { op } = value;
+  if (typeof op !== "string" || !OPS.has(op)) {
+    return `a record whose op ${JSON.stringify(op)} is not one of ${[...OPS].join(", ")}`;
+  }
+  const missing = (fields: Record<string, "string" | "number" | "message">): string | undefined => {
+    for (const [field, type] of Object.entries(fields)) {
+      const ok = type === "message" ? isStoredMessage(value[field]) : typeof value[field] === type;
+      if (!ok) return `a ${op} record whose ${field} is missing or not a ${type}`;
+    }
+    return undefined;
+  };
+  switch (op) {
+    case "queue":
+      return missing({ queue: "string", createdAt: "number" });
+    case "send":
+      return missing({ queue: "string", message: "message" });
+    case "receive":
+      return missing({
+        queue: "string",
+        id: "string",
+        receiveCount: "number",
+        firstReceiveAt: "number",
+        visibleAt: "number",
+        receipt: "string",
+      });
+    case "visibility":
+      return missing({ queue: "string", id: "string", visibleAt: "number" });
+    case "delete":
+      return missing({ queue: "string", id: "string" });
+    case "move":
+      return missing({ from: "string", to: "string", message: "message" });
+    default:
+      return missing({ queue: "string" });
+  }
+}
+
+function isStoredMessage(value: unknown): value is StoredMessage {
+  return (
+    isObject(value) &&
+    typeof value.id === "string" &&
+    typeof value.body === "string" &&
+    typeof value.md5OfBody === "string" &&
+    isObject(value.messageAttributes) &&
+    isObject(value.systemAttributes) &&
+    typeof value.senderId === "string" &&
+    typeof value.sentAt === "number" &&
+    typeof value.visibleAt === "number" &&
+    typeof value.receiveCount === "number"
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function assertHeader(parsed: unknown, path: string): void {
+  const header = (isObject(parsed) ? parsed : {}) as { op?: unknown; format?: unknown; version?: unknown };
   if (header.op !== "header" || header.format !== FORMAT || header.version !== VERSION) {
     throw new SqsJournalError(
       `The SQS journal ${path} starts with ${JSON.stringify(parsed)}, expected a ${FORMAT} version ${VERSION} header. ` +

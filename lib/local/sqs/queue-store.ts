@@ -1,5 +1,5 @@
-import { copyFile, mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { constants, copyFile, mkdir, open as openFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { acquireProcessLock } from "../process-lock";
 import { type Clock, systemClock } from "./clock";
 import { SqsConfigurationError, SqsJournalError } from "./errors";
@@ -68,7 +68,14 @@ export interface RecoveryReport {
   readonly discardedTailBytes: number;
   /** The queue the torn record names, when its text shows one. */
   readonly discardedTailQueue?: string;
-  /** Repair only: the damaged lines skipped, with the queue and operation each names when readable. */
+  /** The operation the torn record names, when its text shows one. */
+  readonly discardedTailOp?: string;
+  /** The journal read, when the store has a state directory. */
+  readonly journal?: string;
+  /**
+   * Repair only: the damaged records skipped, in line order, with the queue and operation each
+   * names when readable. Every other record of the journal was kept.
+   */
   readonly damagedLines?: readonly DamagedJournalLine[];
   /** Repair only: where the damaged journal was copied before the clean one replaced it. */
   readonly damagedCopy?: string;
@@ -139,20 +146,17 @@ export class QueueStore {
     let records: readonly JournalRecord[] = [];
     let discardedTailBytes = 0;
     let discardedTailQueue: string | undefined;
+    let discardedTailOp: string | undefined;
     let damagedLines: readonly DamagedJournalLine[] = [];
     let damagedCopy: string | undefined;
     if (directory !== undefined && journalPath !== undefined) {
       await mkdir(directory, { recursive: true });
       releaseLock = await acquireLock(join(directory, "lock"));
       try {
-        ({ records, discardedTailBytes, discardedTailQueue, damagedLines } = await readJournal(journalPath, {
-          salvage: options.repair === true,
-        }));
-        if (damagedLines.length > 0) {
-          // Nothing is destroyed: the clean journal written below replaces this file.
-          damagedCopy = `${journalPath}.damaged-${clock.now()}`;
-          await copyFile(journalPath, damagedCopy);
-        }
+        ({ records, discardedTailBytes, discardedTailQueue, discardedTailOp, damagedLines } =
+          await readJournal(journalPath, { salvage: options.repair === true }));
+        // Nothing is destroyed: the clean journal written below replaces this file.
+        if (damagedLines.length > 0) damagedCopy = await keepDamagedCopy(journalPath, clock.now());
       } catch (error) {
         await releaseLock();
         throw error;
@@ -181,6 +185,8 @@ export class QueueStore {
         expiredMessages,
         discardedTailBytes,
         ...(discardedTailQueue === undefined ? {} : { discardedTailQueue }),
+        ...(discardedTailOp === undefined ? {} : { discardedTailOp }),
+        ...(journalPath === undefined ? {} : { journal: journalPath }),
         ...(damagedCopy === undefined ? {} : { damagedLines, damagedCopy }),
         orphanedQueues: [...state.keys()],
       },
@@ -282,6 +288,102 @@ export class QueueStore {
       if (orphan.createdAt !== undefined) yield { op: "queue", queue: name, createdAt: orphan.createdAt };
       for (const message of orphan.messages.values()) yield { op: "send", queue: name, message };
     }
+  }
+}
+
+/** One line for the operator about what {@link QueueStore.open} recovered from damaged state. */
+export interface RecoveryNotice {
+  /** `warning` when records were lost, `info` when only an unacknowledged torn write was dropped. */
+  readonly severity: "info" | "warning";
+  readonly text: string;
+}
+
+/** Damaged records listed one by one in a notice; the rest are counted. */
+const LISTED_DAMAGED_RECORDS = 10;
+
+/**
+ * What the operator should be told about a {@link RecoveryReport}: the torn last record dropped
+ * after a crash (its bytes and queue), and the damaged records a repair skipped, with what was lost
+ * by queue and operation and where the damaged original is kept. Empty when nothing was dropped.
+ */
+export function recoveryNotices(report: RecoveryReport): RecoveryNotice[] {
+  const notices: RecoveryNotice[] = [];
+  const journal = report.journal ?? "the SQS journal";
+  if (report.discardedTailBytes > 0) {
+    const named = [
+      report.discardedTailQueue === undefined ? "queue not readable" : `queue ${report.discardedTailQueue}`,
+      ...(report.discardedTailOp === undefined ? [] : [`op ${report.discardedTailOp}`]),
+    ];
+    notices.push({
+      severity: "info",
+      text:
+        `recovered the SQS journal ${journal} after a crash: dropped its torn last record ` +
+        `(${report.discardedTailBytes} bytes, ${named.join(", ")}), a write cut short that was never acknowledged`,
+    });
+  }
+  const damaged = report.damagedLines ?? [];
+  if (damaged.length > 0) {
+    const byQueue = new Map<string, { count: number; ops: Map<string, number> }>();
+    for (const record of damaged) {
+      const queue = record.queue ?? "(queue not readable)";
+      const entry = byQueue.get(queue) ?? { count: 0, ops: new Map<string, number>() };
+      entry.count++;
+      const op = record.op ?? "op not readable";
+      entry.ops.set(op, (entry.ops.get(op) ?? 0) + 1);
+      byQueue.set(queue, entry);
+    }
+    const lost = [...byQueue]
+      .map(
+        ([queue, { count, ops }]) =>
+          `${queue}: ${count} (${[...ops].map(([op, n]) => `${n} ${op}`).join(", ")})`,
+      )
+      .join("; ");
+    const listed = damaged
+      .slice(0, LISTED_DAMAGED_RECORDS)
+      .map(
+        (record) =>
+          `line ${record.lineNumber} ${record.queue ?? "(queue not readable)"} ${record.op ?? "(op not readable)"}: ${record.problem}`,
+      );
+    if (damaged.length > LISTED_DAMAGED_RECORDS)
+      listed.push(`and ${damaged.length - LISTED_DAMAGED_RECORDS} more`);
+    notices.push({
+      severity: "warning",
+      text:
+        `repaired the SQS journal ${journal}: kept every valid record and skipped ${damaged.length} damaged ` +
+        `record(s). Lost by queue: ${lost}. A lost send is a message gone; a lost receive, visibility or ` +
+        `delete may deliver a message again or sooner. Skipped: ${listed.join("; ")}. The damaged original ` +
+        `is kept as ${report.damagedCopy ?? "(not copied)"}; a clean journal replaces it.`,
+    });
+  }
+  return notices;
+}
+
+/**
+ * Copies the damaged journal to `<journal>.damaged-<time>` beside it, durably and without
+ * overwriting an earlier copy, before the clean journal replaces it. Returns the copy's path.
+ */
+async function keepDamagedCopy(journalPath: string, now: number): Promise<string> {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, "-");
+  for (let attempt = 0; ; attempt++) {
+    const copy = `${journalPath}.damaged-${stamp}${attempt === 0 ? "" : `-${attempt}`}`;
+    try {
+      await copyFile(journalPath, copy, constants.COPYFILE_EXCL);
+    } catch (error) {
+      if (error instanceof Error && "code" in error && error.code === "EEXIST" && attempt < 100) continue;
+      throw new SqsJournalError(
+        `Cannot keep a copy of the damaged SQS journal ${journalPath} as ${basename(copy)}: ${String(error)}. ` +
+          "Nothing was changed; free disk space or fix permissions, then repair again.",
+        journalPath,
+        { cause: error },
+      );
+    }
+    const handle = await openFile(copy, "r+");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    return copy;
   }
 }
 

@@ -37,41 +37,6 @@ describe("startLocalDynamoDb with a state folder", () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  it("refuses a tables folder whose LevelDB manifest is gone, and repairs it with repair: true", async () => {
-    // Prepare
-    const first = await startLocalDynamoDbFixture({ stateDir });
-    await first.documents.send(new PutCommand({ TableName: STATE_TABLE.name, Item: ITEM }));
-    await first.close();
-    await rm(join(stateDir, "dynamodb", "tables", "CURRENT"));
-
-    // Act
-    const refusal = await startLocalDynamoDbFixture({ stateDir }).catch((error: unknown) => error);
-    const lines: string[] = [];
-    const repaired = await startLocalDynamoDbFixture({
-      stateDir,
-      repair: true,
-      log: (line) => lines.push(line),
-    });
-    try {
-      const { Item } = await repaired.documents.send(
-        new GetCommand({
-          TableName: STATE_TABLE.name,
-          Key: { pk: ITEM.pk, sk: ITEM.sk },
-          ConsistentRead: true,
-        }),
-      );
-
-      // Assess
-      expect(refusal).toBeInstanceOf(LocalDynamoDbStateError);
-      expect((refusal as Error).message).toContain("its LevelDB CURRENT file is missing or empty");
-      expect((refusal as Error).message).toContain("eventrail local --repair");
-      expect(Item).toEqual(ITEM);
-      expect(lines).toEqual(expect.arrayContaining([expect.stringContaining("repaired the local DynamoDB")]));
-    } finally {
-      await repaired.close();
-    }
-  });
-
   it("keeps items and TTL settings across a restart", async () => {
     // Prepare
     const first = await startLocalDynamoDbFixture({ stateDir });
