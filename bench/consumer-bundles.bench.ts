@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Metafile } from "esbuild";
-import { subscriptions } from "../lib/subscriptions";
+import { type SubscriptionDefinition, subscriptions } from "../lib/subscriptions";
 import type { Bench, BenchRow } from "./table";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -18,7 +18,8 @@ const RUNS = 7;
  * The environment the infrastructure gives every consumer, so module init runs its real path
  * (the kit reads these at cold start and throws without them).
  */
-function consumerEnvironment(name: string): NodeJS.ProcessEnv {
+function consumerEnvironment(subscription: SubscriptionDefinition): NodeJS.ProcessEnv {
+  const name = subscription.name;
   return {
     PATH: process.env.PATH,
     AWS_REGION: "eu-west-1",
@@ -29,6 +30,7 @@ function consumerEnvironment(name: string): NodeJS.ProcessEnv {
     IDEMPOTENCY_TABLE_NAME: "bench-idempotency",
     EVENT_BUS_NAME: "bench-bus",
     STATE_TABLE_NAME: `bench-${name}-state`,
+    EVENTRAIL_CONSUMES: subscription.eventTypes.join(","),
   };
 }
 
@@ -65,7 +67,7 @@ async function bundle(name: string, entry: string): Promise<{ file: string; meta
  */
 function measureInit(
   file: string,
-  name: string,
+  subscription: SubscriptionDefinition,
   nodeOptions: readonly string[],
   preloaded: readonly string[] = [],
 ): number {
@@ -77,11 +79,11 @@ function measureInit(
   ].join("\n");
   const run = spawnSync(process.execPath, [...nodeOptions, "--input-type=module", "-e", script], {
     cwd: dirname(file),
-    env: consumerEnvironment(name),
+    env: consumerEnvironment(subscription),
     encoding: "utf8",
   });
   if (run.status !== 0) {
-    throw new Error(`Loading the ${name} bundle failed (exit ${run.status}): ${run.stderr}`);
+    throw new Error(`Loading the ${subscription.name} bundle failed (exit ${run.status}): ${run.stderr}`);
   }
   return Number(run.stdout);
 }
@@ -133,9 +135,9 @@ const consumerBundles: Bench = async () => {
     const group = `consumer ${subscription.name}`;
     const { file, metafile } = await bundle(subscription.name, subscription.entry);
     const sizeKb = (await stat(file)).size / 1024;
-    const deployed = medianInit(file, subscription.name, ["--enable-source-maps"]);
-    const plain = medianInit(file, subscription.name, []);
-    const own = medianInit(file, subscription.name, ["--enable-source-maps"], externalSdkModules(metafile));
+    const deployed = medianInit(file, subscription, ["--enable-source-maps"]);
+    const plain = medianInit(file, subscription, []);
+    const own = medianInit(file, subscription, ["--enable-source-maps"], externalSdkModules(metafile));
     rows.push(
       {
         group,

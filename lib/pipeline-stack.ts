@@ -8,10 +8,11 @@ import { AuditTrail, type AuditTrailProps } from "./constructs/audit-trail";
 import { EventBackboneBus } from "./constructs/event-backbone-bus";
 import { EventDeliveryKey } from "./constructs/event-delivery-key";
 import { EventSchemaRegistry } from "./constructs/event-schema-registry";
-import { EventSubscription } from "./constructs/event-subscription";
+import { EventSubscription, type EventSubscriptionDefinition } from "./constructs/event-subscription";
 import { PipelineAlarms } from "./constructs/pipeline-alarms";
+import type { EventCountMetrics } from "./constructs/pipeline-dashboard";
 import { stackOutputs } from "./stack-outputs";
-import { type SubscriptionDefinition, subscriptions } from "./subscriptions";
+import { eventCounts, subscriptions } from "./subscriptions";
 
 /** Properties of {@link PipelineStack}. */
 export interface PipelineStackProps extends StackProps {
@@ -31,15 +32,22 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly archiveRetention?: Duration;
   /**
-   * The event types to register.
-   * @default - the whole catalog
+   * The event types: each is registered in the schema registry, and the subscriptions may consume
+   * and publish them.
+   * @default - the whole catalog of lib/catalog
    */
   readonly eventTypes?: readonly EventType[];
   /**
-   * The consumers.
+   * The consumers, naming event types of `eventTypes`.
    * @default - the subscriptions declared in lib/subscriptions.ts
    */
-  readonly subscriptions?: readonly SubscriptionDefinition[];
+  readonly subscriptions?: readonly EventSubscriptionDefinition[];
+  /**
+   * Source of the dashboard's events-per-type graph.
+   * @default - the analytics consumer's counts (lib/subscriptions.ts) when `subscriptions` is left
+   * out; otherwise no events-per-type graph
+   */
+  readonly eventCounts?: EventCountMetrics;
   /**
    * The audit trail's settings (buffering, lifecycle, object lock, Athena limits).
    * @default - the AuditTrail defaults
@@ -71,6 +79,7 @@ export class PipelineStack extends Stack {
     super(scope, id, props);
     const projectRoot = props.projectRoot ?? path.resolve(import.meta.dirname, "..");
     const definitions = props.subscriptions ?? subscriptions;
+    const types = props.eventTypes ?? eventTypes;
     const names = definitions.map((d) => d.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate !== undefined) {
@@ -84,7 +93,7 @@ export class PipelineStack extends Stack {
       publisherPrincipals: props.publisherPrincipals,
       archiveRetention: props.archiveRetention,
     });
-    this.registry = new EventSchemaRegistry(this, "Schemas", { eventTypes: props.eventTypes ?? eventTypes });
+    this.registry = new EventSchemaRegistry(this, "Schemas", { eventTypes: types });
     this.deliveryKey = new EventDeliveryKey(this, "DeliveryKey");
     this.idempotencyTable = new dynamodb.Table(this, "IdempotencyTable", {
       partitionKey: { name: "id", type: dynamodb.AttributeType.STRING },
@@ -101,6 +110,7 @@ export class PipelineStack extends Stack {
         new EventSubscription(this, `Subscription-${definition.name}`, {
           eventBus: this.bus.eventBus,
           definition,
+          eventTypes: types,
           encryptionKey: this.deliveryKey.key,
           idempotencyTable: this.idempotencyTable,
           projectRoot,
@@ -120,6 +130,7 @@ export class PipelineStack extends Stack {
       })),
       auditTrail: this.auditTrail,
       alarmEmail: props.alarmEmail,
+      eventCounts: props.eventCounts ?? (props.subscriptions === undefined ? eventCounts : undefined),
     });
 
     this.addOutputs();

@@ -1,47 +1,19 @@
+import { Duration } from "aws-cdk-lib";
 import type { EventTypeName } from "./catalog";
+import type { EventSubscriptionDefinition } from "./constructs/event-subscription";
+import { consumerEventCounts, type EventCountMetrics } from "./constructs/pipeline-dashboard";
 
 /**
- * One consumer of the bus, declared once. The pipeline turns each into a rule, a CMK-encrypted queue
- * with a DLQ, a rule-target DLQ and a Lambda consumer; the local pipeline runs the same declaration
- * through the synthesized template.
+ * One consumer of the bus, declared once, consuming and publishing event types of this app's
+ * catalog. The pipeline turns each into a rule, a CMK-encrypted queue with a DLQ, a rule-target DLQ
+ * and a Lambda consumer; the local pipeline runs the same declaration through the synthesized
+ * template.
  */
-export interface SubscriptionDefinition {
-  /** kebab-case name, unique; used in resource names, the CLI and alarms. */
-  readonly name: string;
-  /** What this consumer does, for docs and the console. */
-  readonly description: string;
-  /** The event types it consumes; the rule matches their source and detail-type. */
-  readonly eventTypes: readonly EventTypeName[];
-  /**
-   * Extra content filter on `detail`, in EventBridge pattern syntax, merged into the rule pattern.
-   * @default - no filter: every event of the listed types
-   */
-  readonly detailFilter?: Readonly<Record<string, unknown>>;
-  /** Handler entry file, relative to the repository root. */
-  readonly entry: string;
-  /** Event types this consumer publishes (event chaining); grants PutEvents on the bus. @default [] */
-  readonly publishes?: readonly EventTypeName[];
-  /** Gives the consumer a DynamoDB table of its own (`pk`, `sk`), named in `STATE_TABLE_NAME`. @default false */
-  readonly stateTable?: boolean;
-  /** Function timeout in seconds. @default 30 */
-  readonly timeoutSeconds?: number;
-  /** Function memory in MiB. @default 256 */
-  readonly memorySize?: number;
-  /** Records per invocation. @default 10 */
-  readonly batchSize?: number;
-  /** Seconds Lambda waits to fill a batch. @default 0 */
-  readonly maxBatchingWindowSeconds?: number;
-  /** Concurrent invocations the event source may use (2-1000). @default 10 */
-  readonly maxConcurrency?: number;
-  /** Receives before a message moves to the queue DLQ. @default 5 */
-  readonly maxReceiveCount?: number;
-  /** Queue visibility timeout in seconds; must be at least 6 x the function timeout. @default 6 x timeout */
-  readonly visibilityTimeoutSeconds?: number;
-}
+export type SubscriptionDefinition = EventSubscriptionDefinition<EventTypeName>;
 
-/** The example domain from the seeds: OrderPlaced fans out to inventory and analytics; stock drives payment. */
 /**
- * The subscriptions as literal types (`as const`), so that each consumer's handler is checked
+ * The example domain from the seeds: OrderPlaced fans out to inventory and analytics; stock drives
+ * payment. The subscriptions as literal types (`as const`), so that each consumer's handler is checked
  * against its own `eventTypes` (see {@link ConsumedEventTypes}).
  */
 const definitions = [
@@ -74,7 +46,7 @@ const definitions = [
     ],
     entry: "lambdas/analytics/handler.ts",
     batchSize: 100,
-    maxBatchingWindowSeconds: 5,
+    maxBatchingWindow: Duration.seconds(5),
   },
 ] as const satisfies readonly SubscriptionDefinition[];
 
@@ -90,7 +62,13 @@ export type ConsumedEventTypes<S extends SubscriptionName> = Extract<
   { readonly name: S }
 >["eventTypes"][number];
 
-/** The event types subscription `name` consumes, at run time. */
-export function consumedEventTypes(name: SubscriptionName): readonly EventTypeName[] {
-  return subscriptions.find((subscription) => subscription.name === name)?.eventTypes ?? [];
+/**
+ * The dashboard's events-per-type graph: the analytics consumer counts every event it consumes as a
+ * metric named after its detail-type (lambdas/analytics/handler.ts).
+ */
+export const eventCounts: EventCountMetrics = consumerEventCounts(subscriptionNamed("analytics"));
+
+function subscriptionNamed(name: SubscriptionName): SubscriptionDefinition {
+  // A SubscriptionName is the name of one of the definitions, so it is always found.
+  return subscriptions.find((subscription) => subscription.name === name) as SubscriptionDefinition;
 }

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eventTypes } from "../lib/catalog";
 import { toRegistrySchema } from "../lib/catalog/json-schema";
 import { stackOutputs } from "../lib/stack-outputs";
-import { subscriptions } from "../lib/subscriptions";
+import { eventCounts, subscriptions } from "../lib/subscriptions";
 import { runCfnLint } from "./support/cfn-lint";
 import { type SynthesizedApp, synthesizeApp } from "./support/example-app";
 
@@ -148,7 +148,7 @@ describe("the synthesized example app", () => {
         deadLetterTargetArn: { "Fn::GetAtt": [logicalId(subscription().deadLetterQueue), "Arn"] },
         maxReceiveCount: 5,
       });
-      expect(queue.VisibilityTimeout).toBe(6 * (definition.timeoutSeconds ?? 30));
+      expect(queue.VisibilityTimeout).toBe(6 * (definition.timeout?.toSeconds() ?? 30));
     });
 
     it("encrypts both DLQs with the same customer-managed key", () => {
@@ -192,6 +192,7 @@ describe("the synthesized example app", () => {
         Environment: {
           Variables: Match.objectLike({
             POWERTOOLS_SERVICE_NAME: name,
+            EVENTRAIL_CONSUMES: definition.eventTypes.join(","),
             IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
           }),
         },
@@ -205,8 +206,8 @@ describe("the synthesized example app", () => {
         FunctionResponseTypes: ["ReportBatchItemFailures"],
         BatchSize: definition.batchSize ?? 10,
         ScalingConfig: { MaximumConcurrency: definition.maxConcurrency ?? 10 },
-        ...(definition.maxBatchingWindowSeconds
-          ? { MaximumBatchingWindowInSeconds: definition.maxBatchingWindowSeconds }
+        ...(definition.maxBatchingWindow
+          ? { MaximumBatchingWindowInSeconds: definition.maxBatchingWindow.toSeconds() }
           : {}),
       });
     });
@@ -263,6 +264,16 @@ describe("the synthesized example app", () => {
 
     expect(deadLetterQueues.size).toBe(2 * subscriptions.length + 1);
     for (const queue of deadLetterQueues) expect(alarmed, queue).toContain(queue);
+  });
+
+  it("graphs the events per type the analytics consumer counts, one metric per type it consumes", () => {
+    const [dashboard] = resourcesOfType("AWS::CloudWatch::Dashboard");
+    const body = JSON.stringify(dashboard?.[1].DashboardBody);
+
+    expect(body).toContain("Events published per type");
+    for (const detailType of eventCounts.eventTypes) {
+      expect(body).toContain(`[\\"${eventCounts.namespace}\\",\\"${detailType}\\",\\"service\\"`);
+    }
   });
 
   it("writes every event to the audit trail and sends every alarm to one encrypted topic", () => {

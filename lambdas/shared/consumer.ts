@@ -9,7 +9,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import type { DataOf, EventTypeName } from "../../lib/catalog";
 import { followUp } from "../../lib/producer/follow-up";
 import type { EventPublisher, PublishedOutcome, UnpublishedOutcome } from "../../lib/producer/types";
-import { type ConsumedEventTypes, consumedEventTypes, type SubscriptionName } from "../../lib/subscriptions";
+import type { ConsumedEventTypes, SubscriptionName } from "../../lib/subscriptions";
 import { requireEnv } from "./env";
 import { type ConsumedEvent, EventRecordRejectedError, parseEventRecord } from "./event-record";
 import { logger, metrics, serviceName, traced, tracer } from "./powertools";
@@ -292,21 +292,39 @@ export type SubscriptionHandlers<S extends SubscriptionName> = {
 /**
  * {@link createConsumer} for one of the app's subscriptions: the compiler requires a handler for
  * every event type the subscription consumes (lib/subscriptions.ts) and refuses any other, so a
- * missing handler fails `npm run typecheck` instead of sending every such event to the DLQ; the
- * same check runs at cold start and names the subscription and the missing types.
+ * missing handler fails `npm run typecheck` instead of sending every such event to the DLQ.
+ *
+ * The cold start checks it again against `EVENTRAIL_CONSUMES`, the event types the function's rule
+ * routes to it (EventSubscription sets it), and names the subscription and the missing or extra
+ * types. Where the variable is not set (a unit test calling the handler), the compiler's check is
+ * the only one. lib/subscriptions.ts itself is imported for its types only: its values would bring
+ * aws-cdk-lib into the bundle.
  */
 export function createSubscriptionConsumer<S extends SubscriptionName>(
   subscription: S,
   options: Omit<ConsumerOptions, "handlers"> & { readonly handlers: SubscriptionHandlers<S> },
 ): ConsumerHandler {
-  const handled = new Set(Object.keys(options.handlers));
-  const consumed = consumedEventTypes(subscription);
-  const missing = consumed.filter((type) => !handled.has(type));
-  const extra = [...handled].filter((type) => !consumed.includes(type as EventTypeName));
-  if (missing.length > 0 || extra.length > 0) {
-    throw new ConsumerConfigurationError(
-      `Subscription ${subscription} consumes ${consumed.join(", ")}, but its handler ${missing.length > 0 ? `has no handler for ${missing.join(", ")}` : ""}${missing.length > 0 && extra.length > 0 ? " and " : ""}${extra.length > 0 ? `handles ${extra.join(", ")}, which it does not consume` : ""}; make the handlers match eventTypes in lib/subscriptions.ts`,
-    );
+  const routed = process.env.EVENTRAIL_CONSUMES;
+  if (routed !== undefined && routed.trim() !== "") {
+    requireHandlersFor(subscription, routed.split(","), Object.keys(options.handlers));
   }
   return createConsumer({ ...options, handlers: options.handlers as EventHandlers });
+}
+
+/** Throws unless `handled` is exactly `consumed`, naming the subscription and the missing or extra types. */
+function requireHandlersFor(
+  subscription: string,
+  consumed: readonly string[],
+  handled: readonly string[],
+): void {
+  const missing = consumed.filter((type) => !handled.includes(type));
+  const extra = handled.filter((type) => !consumed.includes(type));
+  if (missing.length === 0 && extra.length === 0) return;
+  const problems = [
+    ...(missing.length > 0 ? [`has no handler for ${missing.join(", ")}`] : []),
+    ...(extra.length > 0 ? [`handles ${extra.join(", ")}, which it does not consume`] : []),
+  ];
+  throw new ConsumerConfigurationError(
+    `Subscription ${subscription} consumes ${consumed.join(", ")}, but its consumer ${problems.join(" and ")}; make the handlers match eventTypes in lib/subscriptions.ts`,
+  );
 }

@@ -31,8 +31,13 @@ export const auditColumns: readonly AuditColumn[] = [
     jsonKey: "id",
     comment: "EventBridge event id; a replayed event gets a new one, so join on detail.metadata.eventId",
   },
-  { name: "detail_type", type: "string", jsonKey: "detail-type", comment: "Event type, e.g. OrderPlaced" },
-  { name: "source", type: "string", jsonKey: "source", comment: "Producing domain, e.g. eventrail.orders" },
+  {
+    name: "detail_type",
+    type: "string",
+    jsonKey: "detail-type",
+    comment: "Event type: the EventBridge detail-type",
+  },
+  { name: "source", type: "string", jsonKey: "source", comment: "Producing domain: the EventBridge source" },
   { name: "account", type: "string", jsonKey: "account", comment: "Account the event was published in" },
   {
     name: "event_time",

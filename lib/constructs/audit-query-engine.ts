@@ -5,7 +5,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { AuditConfigError } from "../audit/audit-config-error";
+import { AuditConfigError, requireWholeNumberInRange } from "../audit/audit-config-error";
 import {
   AUDIT_TABLE_NAME,
   type AuditColumnType,
@@ -20,6 +20,7 @@ import {
   partitionLocationTemplate,
 } from "../audit/firehose-layout";
 import { savedQueries } from "../audit/saved-queries";
+import { AWS_LIMITS } from "./aws-limits";
 
 /** Athena's smallest per-query cutoff: 10 MB. */
 const MINIMUM_CUTOFF_BYTES = 10_000_000;
@@ -116,7 +117,8 @@ export class AuditQueryEngine extends Construct {
     const partitionsFrom = props.partitionsFrom ?? "2026-01-01";
     const cutoff = props.bytesScannedCutoffPerQuery ?? Size.gibibytes(1);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.validate(partitionsFrom, cutoff);
+    const resultsExpiration = props.resultsExpiration ?? Duration.days(30);
+    this.validate(partitionsFrom, cutoff, resultsExpiration);
     this.bytesScannedCutoffPerQuery = cutoff;
 
     this.database = new glue.Database(this, "Database", {
@@ -185,7 +187,7 @@ export class AuditQueryEngine extends Construct {
       lifecycleRules: [
         {
           id: "expire-query-results",
-          expiration: props.resultsExpiration ?? Duration.days(30),
+          expiration: resultsExpiration,
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
@@ -260,7 +262,13 @@ export class AuditQueryEngine extends Construct {
       .combine(this.resultsBucket.grantReadWrite(grantee));
   }
 
-  private validate(partitionsFrom: string, cutoff: Size): void {
+  private validate(partitionsFrom: string, cutoff: Size, resultsExpiration: Duration): void {
+    requireWholeNumberInRange(
+      "AuditQueryEngine",
+      "resultsExpiration",
+      resultsExpiration.toDays({ integral: false }),
+      { ...AWS_LIMITS.s3ExpirationDays, defaultValue: "30 days" },
+    );
     if (!DATE.test(partitionsFrom) || Number.isNaN(Date.parse(`${partitionsFrom}T00:00:00Z`))) {
       throw new AuditConfigError(
         `AuditQueryEngine: partitionsFrom is "${partitionsFrom}"; expected a date yyyy-MM-dd such as "2026-01-01"`,
@@ -268,7 +276,7 @@ export class AuditQueryEngine extends Construct {
     }
     if (cutoff.toBytes() < MINIMUM_CUTOFF_BYTES) {
       throw new AuditConfigError(
-        `AuditQueryEngine: bytesScannedCutoffPerQuery is ${cutoff.toBytes()} bytes; expected at least ${MINIMUM_CUTOFF_BYTES} bytes (10 MB, Athena's minimum)`,
+        `AuditQueryEngine: bytesScannedCutoffPerQuery is ${cutoff.toBytes()} bytes; expected at least ${MINIMUM_CUTOFF_BYTES} bytes (10 MB, Athena's minimum); raise bytesScannedCutoffPerQuery, or leave it out for the default, 1 GiB`,
       );
     }
   }

@@ -1,4 +1,13 @@
-import { CfnMapping, Duration, RemovalPolicy, Size, Stack, Token, Validations } from "aws-cdk-lib";
+import {
+  CfnMapping,
+  Duration,
+  RemovalPolicy,
+  Size,
+  SizeRoundingBehavior,
+  Stack,
+  Token,
+  Validations,
+} from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -16,6 +25,7 @@ import {
   errorOutputPrefix,
 } from "../audit/firehose-layout";
 import { AuditQueryEngine, type AuditQueryOptions } from "./audit-query-engine";
+import { AWS_LIMITS } from "./aws-limits";
 
 /** SQS's largest message, so an event up to EventBridge's 1 MB entry limit fits in the DLQ. */
 const MAX_SQS_MESSAGE_BYTES = 1_048_576;
@@ -160,7 +170,17 @@ export class AuditTrail extends Construct {
     this.eventsPrefix = props.eventsPrefix ?? DEFAULT_EVENTS_PREFIX;
     const errorsPrefix = props.errorsPrefix ?? DEFAULT_ERRORS_PREFIX;
     this.bufferingInterval = props.bufferingInterval ?? Duration.minutes(5);
-    this.validate({ bufferingSize, retryAttempts, maxEventAge, errorsPrefix });
+    const deadLetterRetention = props.deadLetterRetention ?? Duration.days(14);
+    const accessLogsExpiration = props.accessLogsExpiration ?? Duration.days(365);
+    this.validate({
+      bufferingSize,
+      retryAttempts,
+      maxEventAge,
+      deadLetterRetention,
+      expiration: props.expiration,
+      accessLogsExpiration,
+      errorsPrefix,
+    });
 
     this.encryptionKey =
       props.encryptionKey ??
@@ -180,7 +200,7 @@ export class AuditTrail extends Construct {
       lifecycleRules: [
         {
           id: "expire-access-logs",
-          expiration: props.accessLogsExpiration ?? Duration.days(365),
+          expiration: accessLogsExpiration,
           noncurrentVersionExpiration: Duration.days(1),
         },
       ],
@@ -252,7 +272,7 @@ export class AuditTrail extends Construct {
       dataKeyReuse: Duration.hours(1),
       enforceSSL: true,
       maxMessageSizeBytes: MAX_SQS_MESSAGE_BYTES,
-      retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
+      retentionPeriod: deadLetterRetention,
     });
 
     this.rule = new events.Rule(this, "Rule", {
@@ -308,13 +328,45 @@ export class AuditTrail extends Construct {
     bufferingSize: Size;
     retryAttempts: number;
     maxEventAge: Duration;
+    deadLetterRetention: Duration;
+    expiration?: Duration;
+    accessLogsExpiration: Duration;
     errorsPrefix: string;
   }): void {
     const name = "AuditTrail";
-    requireWholeNumberInRange(name, "bufferingInterval", this.bufferingInterval.toSeconds(), 0, 900, "s");
-    requireWholeNumberInRange(name, "bufferingSize", settings.bufferingSize.toMebibytes(), 1, 128, "MiB");
-    requireWholeNumberInRange(name, "targetRetryAttempts", settings.retryAttempts, 0, 185);
-    requireWholeNumberInRange(name, "targetMaxEventAge", settings.maxEventAge.toSeconds(), 60, 86_400, "s");
+    const seconds = (duration: Duration) => duration.toSeconds({ integral: false });
+    const days = (duration: Duration) => duration.toDays({ integral: false });
+    requireWholeNumberInRange(name, "bufferingInterval", seconds(this.bufferingInterval), {
+      ...AWS_LIMITS.firehoseBufferingIntervalSeconds,
+      defaultValue: "300 s",
+    });
+    const bufferingMiB = settings.bufferingSize.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+    requireWholeNumberInRange(name, "bufferingSize", bufferingMiB, {
+      ...AWS_LIMITS.firehoseBufferingSizeMiB,
+      defaultValue: "64 MiB",
+    });
+    requireWholeNumberInRange(name, "targetRetryAttempts", settings.retryAttempts, {
+      ...AWS_LIMITS.eventBridgeTargetRetryAttempts,
+      defaultValue: "185",
+    });
+    requireWholeNumberInRange(name, "targetMaxEventAge", seconds(settings.maxEventAge), {
+      ...AWS_LIMITS.eventBridgeTargetMaxEventAgeSeconds,
+      defaultValue: "86400 s (24 hours)",
+    });
+    requireWholeNumberInRange(name, "deadLetterRetention", seconds(settings.deadLetterRetention), {
+      ...AWS_LIMITS.sqsRetentionSeconds,
+      defaultValue: "1209600 s (14 days)",
+    });
+    requireWholeNumberInRange(name, "accessLogsExpiration", days(settings.accessLogsExpiration), {
+      ...AWS_LIMITS.s3ExpirationDays,
+      defaultValue: "365 days",
+    });
+    if (settings.expiration !== undefined) {
+      requireWholeNumberInRange(name, "expiration", days(settings.expiration), {
+        ...AWS_LIMITS.s3ExpirationDays,
+        defaultValue: "never",
+      });
+    }
     for (const [prop, prefix] of [
       ["eventsPrefix", this.eventsPrefix],
       ["errorsPrefix", settings.errorsPrefix],

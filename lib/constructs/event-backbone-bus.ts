@@ -2,6 +2,7 @@ import { Duration, Stack } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
+import { AWS_LIMITS, wholeNumberOutOfRange } from "./aws-limits";
 
 /** Properties of {@link EventBackboneBus}. */
 export interface EventBackboneBusProps {
@@ -45,6 +46,14 @@ export class EventBackboneBus extends Construct {
       );
     }
     const retention = props.archiveRetention ?? Duration.days(90);
+    const retentionProblem = wholeNumberOutOfRange(
+      "archiveRetention",
+      retention.toDays({ integral: false }),
+      { ...AWS_LIMITS.eventBridgeArchiveRetentionDays, defaultValue: "90 days" },
+    );
+    if (retentionProblem !== undefined) {
+      throw new Error(`EventBackboneBus: ${retentionProblem}`);
+    }
 
     this.eventBus = new events.EventBus(this, "Bus", { eventBusName });
 

@@ -1,6 +1,6 @@
 import * as eventschemas from "aws-cdk-lib/aws-eventschemas";
 import { Construct } from "constructs";
-import type { EventType } from "../catalog";
+import type { EventType } from "../catalog/event-type";
 import { REGISTRY_SCHEMA_TYPE, toRegistrySchema } from "../catalog/json-schema";
 
 /** Properties of {@link EventSchemaRegistry}. */

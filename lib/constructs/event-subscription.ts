@@ -11,15 +11,75 @@ import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { catalog } from "../catalog";
-import type { SubscriptionDefinition } from "../subscriptions";
+import { AWS_LIMITS, type WholeNumberRange, wholeNumberOutOfRange } from "./aws-limits";
+
+/**
+ * An event type as a subscription routes it: where it comes from and what it is called. The
+ * catalog's `EventType` is one.
+ */
+export interface RoutedEventType {
+  /** EventBridge `source`, such as `eventrail.orders`. */
+  readonly source: string;
+  /** EventBridge `detail-type`, such as `OrderPlaced`. */
+  readonly detailType: string;
+}
+
+/**
+ * One consumer of the bus, declared once: {@link EventSubscription} turns it into a rule, a
+ * CMK-encrypted queue with a DLQ, a rule-target DLQ and a Lambda consumer.
+ *
+ * `TEventTypeName` narrows the event type names to those of one catalog, so the compiler checks
+ * them (lib/subscriptions.ts does); the construct checks them again against the event types it is
+ * given.
+ */
+export interface EventSubscriptionDefinition<TEventTypeName extends string = string> {
+  /** kebab-case name, unique; used in resource names, the CLI and alarms. */
+  readonly name: string;
+  /** What this consumer does, for docs and the console. */
+  readonly description: string;
+  /** The detail-types it consumes; the rule matches their source and detail-type. */
+  readonly eventTypes: readonly TEventTypeName[];
+  /**
+   * Extra content filter on `detail`, in EventBridge pattern syntax, merged into the rule pattern.
+   * @default - no filter: every event of the listed types
+   */
+  readonly detailFilter?: Readonly<Record<string, unknown>>;
+  /** Handler entry file, relative to the project root. */
+  readonly entry: string;
+  /** Detail-types this consumer publishes (event chaining); grants PutEvents on the bus. @default [] */
+  readonly publishes?: readonly TEventTypeName[];
+  /** Gives the consumer a DynamoDB table of its own (`pk`, `sk`), named in `STATE_TABLE_NAME`. @default false */
+  readonly stateTable?: boolean;
+  /** Function timeout, whole seconds from 1 s to 15 minutes. @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** Function memory in MiB (128-10,240). @default 256 */
+  readonly memorySize?: number;
+  /** Records per invocation (1-10,000; above 10 only with a batching window). @default 10 */
+  readonly batchSize?: number;
+  /** How long Lambda waits to fill a batch, whole seconds up to 5 minutes. @default - no batching window */
+  readonly maxBatchingWindow?: Duration;
+  /** Concurrent invocations the event source may use (2-1000). @default 10 */
+  readonly maxConcurrency?: number;
+  /** Receives before a message moves to the queue DLQ (1-1000). @default 5 */
+  readonly maxReceiveCount?: number;
+  /**
+   * Queue visibility timeout, whole seconds up to 12 hours; at least 6 x the function timeout.
+   * @default - 6 x the function timeout
+   */
+  readonly visibilityTimeout?: Duration;
+}
 
 /** Properties of {@link EventSubscription}. */
 export interface EventSubscriptionProps {
   /** The bus whose events the subscription consumes. */
   readonly eventBus: events.IEventBus;
-  /** The subscription, as declared in `lib/subscriptions.ts`. */
-  readonly definition: SubscriptionDefinition;
+  /** The subscription. */
+  readonly definition: EventSubscriptionDefinition;
+  /**
+   * The event types the definition's `eventTypes` and `publishes` name, normally the whole catalog:
+   * the rule pattern takes each consumed type's source from here.
+   */
+  readonly eventTypes: readonly RoutedEventType[];
   /**
    * Customer-managed key for the queue and both DLQs. Its policy must admit `events.amazonaws.com`
    * (see `EventDeliveryKey`).
@@ -27,15 +87,16 @@ export interface EventSubscriptionProps {
   readonly encryptionKey: kms.IKey;
   /** Table holding the consumer's idempotency records (partition key `id`, TTL `expiration`). */
   readonly idempotencyTable: dynamodb.ITable;
-  /** Repository root; `definition.entry` and the lock file are resolved against it. */
+  /** Project root; `definition.entry` and the lock file are resolved against it. */
   readonly projectRoot: string;
   /**
-   * How long the rule target keeps retrying an undeliverable event before it goes to the target DLQ.
+   * How long the rule target keeps retrying an undeliverable event before it goes to the target DLQ
+   * (whole seconds from 1 minute to 24 hours).
    * @default Duration.hours(24)
    */
   readonly targetMaxEventAge?: Duration;
   /**
-   * Delivery attempts of the rule target before the target DLQ.
+   * Delivery attempts of the rule target before the target DLQ (0-185).
    * @default 185
    */
   readonly targetRetryAttempts?: number;
@@ -45,7 +106,8 @@ export interface EventSubscriptionProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * How long the queue DLQ and the target DLQ keep a message. The maximum, so on-call has two weeks.
+   * How long the queue DLQ and the target DLQ keep a message (whole seconds from 1 minute to 14
+   * days). The maximum, so on-call has two weeks.
    * @default Duration.days(14)
    */
   readonly deadLetterRetention?: Duration;
@@ -61,46 +123,70 @@ export class SubscriptionConfigError extends Error {
   public override readonly name = "SubscriptionConfigError";
 }
 
+/** CloudWatch namespace of every consumer's metrics; the `service` dimension is the subscription's name. */
+export const CONSUMER_METRICS_NAMESPACE = "eventrail";
+
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 const DEFAULTS = {
-  timeoutSeconds: 30,
+  timeout: Duration.seconds(30),
   memorySize: 256,
   batchSize: 10,
-  maxBatchingWindowSeconds: 0,
+  maxBatchingWindow: Duration.seconds(0),
   maxConcurrency: 10,
   maxReceiveCount: 5,
+  targetMaxEventAge: Duration.hours(24),
+  targetRetryAttempts: 185,
+  deadLetterRetention: Duration.days(14),
 } as const;
+/** Lambda takes more than 10 records per batch only with a batching window. */
+const LARGEST_BATCH_WITHOUT_WINDOW = 10;
+/** AWS's advice for an SQS event source: visibility of at least 6 x the function timeout. */
+const VISIBILITY_PER_TIMEOUT = 6;
 
-/** A subscription's settings with every default applied. */
+/**
+ * A subscription's settings with every default applied, in the whole units CloudFormation takes
+ * (seconds, MiB), as the template and the local pipeline carry them.
+ */
 export interface ResolvedSubscriptionSettings {
+  /** Function timeout, seconds. */
   readonly timeoutSeconds: number;
+  /** Function memory, MiB. */
   readonly memorySize: number;
+  /** Records per invocation. */
   readonly batchSize: number;
+  /** Batching window, seconds; 0 for none. */
   readonly maxBatchingWindowSeconds: number;
+  /** Concurrent invocations of the event source. */
   readonly maxConcurrency: number;
+  /** Receives before the queue DLQ. */
   readonly maxReceiveCount: number;
+  /** Queue visibility timeout, seconds. */
   readonly visibilityTimeoutSeconds: number;
 }
 
-function requireRange(subscription: string, prop: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new SubscriptionConfigError(
-      `Subscription "${subscription}": ${prop} is ${value}; expected a whole number from ${min} to ${max}`,
-    );
-  }
+/** Throws unless `value` is a whole number in `range`, naming the subscription, the prop, the range and the fix. */
+function requireInRange(subscription: string, prop: string, value: number, range: WholeNumberRange): void {
+  const problem = wholeNumberOutOfRange(prop, value, range);
+  if (problem !== undefined) throw new SubscriptionConfigError(`Subscription "${subscription}": ${problem}`);
+}
+
+/** A duration in seconds, fractions kept, so that the range check can refuse them with its own message. */
+function seconds(duration: Duration): number {
+  return duration.toSeconds({ integral: false });
 }
 
 /**
  * Applies defaults to a subscription and checks it against the limits AWS enforces (and the
  * visibility rule AWS recommends), so a bad declaration fails `cdk synth` rather than a deployment.
+ * Its event type names are checked by {@link subscriptionEventPattern}, against a catalog.
  */
 export function resolveSubscriptionSettings(
-  definition: SubscriptionDefinition,
+  definition: EventSubscriptionDefinition,
 ): ResolvedSubscriptionSettings {
   const name = definition.name;
   if (!NAME_PATTERN.test(name)) {
     throw new SubscriptionConfigError(
-      `Subscription name "${name}" is invalid; expected 2-40 lower-case letters, digits and '-', starting with a letter`,
+      `Subscription name "${name}" is invalid; expected 2-40 lower-case letters, digits and '-', starting with a letter, such as "order-shipping"`,
     );
   }
   if (definition.eventTypes.length === 0) {
@@ -108,54 +194,116 @@ export function resolveSubscriptionSettings(
       `Subscription "${name}": eventTypes is empty; list the catalog event types it consumes`,
     );
   }
-  for (const detailType of definition.eventTypes) {
-    if (!Object.hasOwn(catalog, detailType)) {
-      throw new SubscriptionConfigError(
-        `Subscription "${name}": event type "${detailType}" is not in the catalog; declare it in lib/catalog first`,
-      );
-    }
-  }
   const settings = {
-    timeoutSeconds: definition.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+    timeoutSeconds: seconds(definition.timeout ?? DEFAULTS.timeout),
     memorySize: definition.memorySize ?? DEFAULTS.memorySize,
     batchSize: definition.batchSize ?? DEFAULTS.batchSize,
-    maxBatchingWindowSeconds: definition.maxBatchingWindowSeconds ?? DEFAULTS.maxBatchingWindowSeconds,
+    maxBatchingWindowSeconds: seconds(definition.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow),
     maxConcurrency: definition.maxConcurrency ?? DEFAULTS.maxConcurrency,
     maxReceiveCount: definition.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
   };
-  requireRange(name, "timeoutSeconds", settings.timeoutSeconds, 1, 900);
-  requireRange(name, "memorySize", settings.memorySize, 128, 10_240);
-  requireRange(name, "maxBatchingWindowSeconds", settings.maxBatchingWindowSeconds, 0, 300);
-  requireRange(name, "maxConcurrency", settings.maxConcurrency, 2, 1000);
-  requireRange(name, "maxReceiveCount", settings.maxReceiveCount, 1, 1000);
-  requireRange(name, "batchSize", settings.batchSize, 1, 10_000);
-  if (settings.batchSize > 10 && settings.maxBatchingWindowSeconds === 0) {
+  requireInRange(name, "timeout", settings.timeoutSeconds, {
+    ...AWS_LIMITS.lambdaTimeoutSeconds,
+    defaultValue: `${seconds(DEFAULTS.timeout)} s`,
+  });
+  requireInRange(name, "memorySize", settings.memorySize, {
+    ...AWS_LIMITS.lambdaMemoryMiB,
+    defaultValue: `${DEFAULTS.memorySize} MiB`,
+  });
+  requireInRange(name, "maxBatchingWindow", settings.maxBatchingWindowSeconds, {
+    ...AWS_LIMITS.sqsEventSourceBatchingWindowSeconds,
+    defaultValue: "no window",
+  });
+  requireInRange(name, "maxConcurrency", settings.maxConcurrency, {
+    ...AWS_LIMITS.sqsEventSourceMaxConcurrency,
+    defaultValue: String(DEFAULTS.maxConcurrency),
+  });
+  requireInRange(name, "maxReceiveCount", settings.maxReceiveCount, {
+    ...AWS_LIMITS.sqsMaxReceiveCount,
+    defaultValue: String(DEFAULTS.maxReceiveCount),
+  });
+  requireInRange(name, "batchSize", settings.batchSize, {
+    ...AWS_LIMITS.sqsEventSourceBatchSize,
+    defaultValue: String(DEFAULTS.batchSize),
+  });
+  if (settings.batchSize > LARGEST_BATCH_WITHOUT_WINDOW && settings.maxBatchingWindowSeconds === 0) {
     throw new SubscriptionConfigError(
-      `Subscription "${name}": batchSize is ${settings.batchSize} with no batching window; Lambda allows more than 10 records per batch only with maxBatchingWindowSeconds of at least 1`,
+      `Subscription "${name}": batchSize is ${settings.batchSize} with no batching window; Lambda allows more than ${LARGEST_BATCH_WITHOUT_WINDOW} records per batch only with a maxBatchingWindow of at least 1 s. ` +
+        `Set maxBatchingWindow (such as Duration.seconds(1)), or lower batchSize to ${LARGEST_BATCH_WITHOUT_WINDOW}.`,
     );
   }
-  const minimumVisibility = 6 * settings.timeoutSeconds;
-  const visibilityTimeoutSeconds = definition.visibilityTimeoutSeconds ?? minimumVisibility;
-  requireRange(name, "visibilityTimeoutSeconds", visibilityTimeoutSeconds, 0, 43_200);
+  const minimumVisibility = VISIBILITY_PER_TIMEOUT * settings.timeoutSeconds;
+  const visibilityTimeoutSeconds =
+    definition.visibilityTimeout === undefined ? minimumVisibility : seconds(definition.visibilityTimeout);
+  requireInRange(name, "visibilityTimeout", visibilityTimeoutSeconds, {
+    ...AWS_LIMITS.sqsVisibilityTimeoutSeconds,
+    defaultValue: `${VISIBILITY_PER_TIMEOUT} x the timeout`,
+  });
   if (visibilityTimeoutSeconds < minimumVisibility) {
     throw new SubscriptionConfigError(
-      `Subscription "${name}": visibilityTimeoutSeconds is ${visibilityTimeoutSeconds} but the function timeout is ${settings.timeoutSeconds} s; ` +
-        `the queue's visibility timeout must be at least 6 x the function timeout (${minimumVisibility} s) so a message is not delivered again while a retry is still running. ` +
-        `Raise visibilityTimeoutSeconds to ${minimumVisibility} or more, or lower timeoutSeconds.`,
+      `Subscription "${name}": visibilityTimeout is ${visibilityTimeoutSeconds} s but the function timeout is ${settings.timeoutSeconds} s; ` +
+        `the queue's visibility timeout must be at least ${VISIBILITY_PER_TIMEOUT} x the function timeout (${minimumVisibility} s) so a message is not delivered again while a retry is still running. ` +
+        `Raise visibilityTimeout to ${minimumVisibility} s or more, leave it out, or lower timeout.`,
     );
   }
   return { ...settings, visibilityTimeoutSeconds };
 }
 
-/** The rule pattern of a subscription: its event types' sources and detail-types, plus its content filter. */
-export function subscriptionEventPattern(definition: SubscriptionDefinition): events.EventPattern {
-  const types = definition.eventTypes.map((detailType) => catalog[detailType]);
+/**
+ * The event types `names` refer to, found by detail-type in `eventTypes`; throws naming the
+ * subscription, the prop and the unknown names.
+ */
+function findEventTypes(
+  definition: EventSubscriptionDefinition,
+  prop: "eventTypes" | "publishes",
+  names: readonly string[],
+  eventTypes: readonly RoutedEventType[],
+): RoutedEventType[] {
+  const byDetailType = new Map(eventTypes.map((eventType) => [eventType.detailType, eventType]));
+  const unknown = names.filter((name) => !byDetailType.has(name));
+  if (unknown.length > 0) {
+    throw new SubscriptionConfigError(
+      `Subscription "${definition.name}": ${prop} names ${unknown.map((n) => `"${n}"`).join(", ")}, not in the catalog it was given (${[...byDetailType.keys()].join(", ")}); declare the event type in the catalog first, or correct the name`,
+    );
+  }
+  return names.map((name) => byDetailType.get(name) as RoutedEventType);
+}
+
+/**
+ * The rule pattern of a subscription: its event types' sources and detail-types, plus its content
+ * filter. Throws when the definition names an event type that `eventTypes` does not have.
+ */
+export function subscriptionEventPattern(
+  definition: EventSubscriptionDefinition,
+  eventTypes: readonly RoutedEventType[],
+): events.EventPattern {
+  const types = findEventTypes(definition, "eventTypes", definition.eventTypes, eventTypes);
   const sources = [...new Set(types.map((t) => t.source))].sort();
   return {
     source: sources,
     detailType: types.map((t) => t.detailType),
     ...(definition.detailFilter ? { detail: { ...definition.detailFilter } } : {}),
   };
+}
+
+/** Checks the props the construct itself takes (the definition's own are checked by {@link resolveSubscriptionSettings}). */
+function resolveTargetSettings(name: string, props: EventSubscriptionProps) {
+  const targetRetryAttempts = props.targetRetryAttempts ?? DEFAULTS.targetRetryAttempts;
+  const targetMaxEventAge = props.targetMaxEventAge ?? DEFAULTS.targetMaxEventAge;
+  const deadLetterRetention = props.deadLetterRetention ?? DEFAULTS.deadLetterRetention;
+  requireInRange(name, "targetRetryAttempts", targetRetryAttempts, {
+    ...AWS_LIMITS.eventBridgeTargetRetryAttempts,
+    defaultValue: String(DEFAULTS.targetRetryAttempts),
+  });
+  requireInRange(name, "targetMaxEventAge", seconds(targetMaxEventAge), {
+    ...AWS_LIMITS.eventBridgeTargetMaxEventAgeSeconds,
+    defaultValue: `${seconds(DEFAULTS.targetMaxEventAge)} s (24 hours)`,
+  });
+  requireInRange(name, "deadLetterRetention", seconds(deadLetterRetention), {
+    ...AWS_LIMITS.sqsRetentionSeconds,
+    defaultValue: `${seconds(DEFAULTS.deadLetterRetention)} s (14 days)`,
+  });
+  return { targetRetryAttempts, targetMaxEventAge, deadLetterRetention };
 }
 
 /**
@@ -189,10 +337,17 @@ export class EventSubscription extends Construct {
     super(scope, id);
     const definition = props.definition;
     const settings = resolveSubscriptionSettings(definition);
-    this.subscriptionName = definition.name;
-    this.settings = settings;
     const name = definition.name;
-    const deadLetterRetention = props.deadLetterRetention ?? Duration.days(14);
+    const eventPattern = subscriptionEventPattern(definition, props.eventTypes);
+    const publishes = definition.publishes ?? [];
+    // Fails synth for a follow-up type outside the catalog, which no publisher would accept.
+    findEventTypes(definition, "publishes", publishes, props.eventTypes);
+    const { targetRetryAttempts, targetMaxEventAge, deadLetterRetention } = resolveTargetSettings(
+      name,
+      props,
+    );
+    this.subscriptionName = name;
+    this.settings = settings;
     const encryption = {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,
@@ -218,13 +373,13 @@ export class EventSubscription extends Construct {
     this.rule = new events.Rule(this, "Rule", {
       eventBus: props.eventBus,
       description: `eventrail subscription ${name}: ${definition.description}`,
-      eventPattern: subscriptionEventPattern(definition),
+      eventPattern,
     });
     this.rule.addTarget(
       new targets.SqsQueue(this.queue, {
         deadLetterQueue: this.targetDeadLetterQueue,
-        maxEventAge: props.targetMaxEventAge ?? Duration.hours(24),
-        retryAttempts: props.targetRetryAttempts ?? 185,
+        maxEventAge: targetMaxEventAge,
+        retryAttempts: targetRetryAttempts,
       }),
     );
 
@@ -251,7 +406,6 @@ export class EventSubscription extends Construct {
     });
     this.logGroup.grantWrite(role);
 
-    const publishes = definition.publishes ?? [];
     this.consumer = new nodejs.NodejsFunction(this, "Consumer", {
       role,
       description: `eventrail consumer ${name}: ${definition.description}`,
@@ -269,9 +423,11 @@ export class EventSubscription extends Construct {
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
         POWERTOOLS_SERVICE_NAME: name,
-        POWERTOOLS_METRICS_NAMESPACE: "eventrail",
+        POWERTOOLS_METRICS_NAMESPACE: CONSUMER_METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: "INFO",
         EVENTRAIL_PRODUCER: name,
+        // The consumer kit checks at cold start that its handlers cover exactly these.
+        EVENTRAIL_CONSUMES: definition.eventTypes.join(","),
         IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.tableName,
         ...(publishes.length > 0 ? { EVENT_BUS_NAME: props.eventBus.eventBusName } : {}),
         ...(this.stateTable ? { STATE_TABLE_NAME: this.stateTable.tableName } : {}),

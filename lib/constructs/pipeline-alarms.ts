@@ -10,6 +10,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as snsSubscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { AWS_LIMITS, wholeNumberOutOfRange } from "./aws-limits";
 import { type EventCountMetrics, PipelineDashboard, ruleMetric } from "./pipeline-dashboard";
 
 /** What the alarms watch of one subscription. `EventSubscription` has every field but `name`. */
@@ -76,7 +77,7 @@ export interface PipelineAlarmsProps {
   readonly auditFreshnessThreshold?: Duration;
   /**
    * Source of the dashboard's events-per-type graph.
-   * @default ANALYTICS_EVENT_COUNTS
+   * @default - no events-per-type graph
    */
   readonly eventCounts?: EventCountMetrics;
   /**
@@ -356,6 +357,38 @@ export class PipelineAlarms extends Construct {
       throw new MonitoringConfigError(
         `PipelineAlarms: consumerErrorThreshold is ${consumerErrors}; expected a whole number of errors, 1 or more`,
       );
+    }
+    // A threshold beyond what the metric can reach is an alarm that never fires.
+    const thresholds = [
+      [
+        "oldestMessageAgeThreshold",
+        props.oldestMessageAgeThreshold,
+        {
+          min: 1,
+          max: AWS_LIMITS.sqsRetentionSeconds.max,
+          unit: "s",
+          limitOf: "no message outlives SQS's longest retention, 14 days",
+          defaultValue: "900 s (15 minutes)",
+        },
+      ],
+      [
+        "auditFreshnessThreshold",
+        props.auditFreshnessThreshold,
+        {
+          min: 1,
+          max: 86_400,
+          unit: "s",
+          limitOf: "Firehose stops retrying a delivery after 24 hours",
+          defaultValue: "the buffering interval plus 600 s",
+        },
+      ],
+    ] as const;
+    for (const [prop, threshold, range] of thresholds) {
+      const problem =
+        threshold === undefined
+          ? undefined
+          : wholeNumberOutOfRange(prop, threshold.toSeconds({ integral: false }), range);
+      if (problem !== undefined) throw new MonitoringConfigError(`PipelineAlarms: ${problem}`);
     }
   }
 }

@@ -2,11 +2,12 @@ import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as events from "aws-cdk-lib/aws-events";
 import { Construct } from "constructs";
-import { catalog } from "../catalog";
+import { CONSUMER_METRICS_NAMESPACE } from "./event-subscription";
 import type { MonitoredAuditTrail, MonitoredSubscription } from "./pipeline-alarms";
 
 /** Where the dashboard reads how many events of each type there were. */
 export interface EventCountMetrics {
+  /** CloudWatch namespace of the counts. */
   readonly namespace: string;
   /** Dimensions every count carries. */
   readonly dimensionsMap: Readonly<Record<string, string>>;
@@ -15,15 +16,20 @@ export interface EventCountMetrics {
 }
 
 /**
- * The counts the analytics consumer publishes: every catalogued detail-type is a metric of that
- * name in namespace `eventrail` with dimension `service=analytics`. Analytics subscribes to every
- * type, so its counts are the events published per type (as soon as they are consumed).
+ * The counts of a consumer that publishes one metric per event it consumes, named after the
+ * event's detail-type: `EventSubscription` gives its consumer the namespace
+ * {@link CONSUMER_METRICS_NAMESPACE} and the subscription's name as Powertools' `service` dimension.
  */
-export const ANALYTICS_EVENT_COUNTS: EventCountMetrics = {
-  namespace: "eventrail",
-  dimensionsMap: { service: "analytics" },
-  eventTypes: Object.keys(catalog),
-};
+export function consumerEventCounts(subscription: {
+  readonly name: string;
+  readonly eventTypes: readonly string[];
+}): EventCountMetrics {
+  return {
+    namespace: CONSUMER_METRICS_NAMESPACE,
+    dimensionsMap: { service: subscription.name },
+    eventTypes: [...subscription.eventTypes],
+  };
+}
 
 /** Properties of {@link PipelineDashboard}. */
 export interface PipelineDashboardProps {
@@ -42,8 +48,9 @@ export interface PipelineDashboardProps {
    */
   readonly alarms?: readonly cloudwatch.IAlarm[];
   /**
-   * Source of the events-per-type graph.
-   * @default ANALYTICS_EVENT_COUNTS
+   * Source of the events-per-type graph, such as {@link consumerEventCounts} of a consumer that
+   * counts every event it consumes.
+   * @default - no events-per-type graph
    */
   readonly eventCounts?: EventCountMetrics;
   /**
@@ -86,36 +93,46 @@ export class PipelineDashboard extends Construct {
   }
 
   private eventWidgets(props: PipelineDashboardProps): cloudwatch.IWidget[] {
-    const counts = props.eventCounts ?? ANALYTICS_EVENT_COUNTS;
-    const perType = new cloudwatch.GraphWidget({
-      title: "Events published per type",
-      width: props.auditTrail ? WIDTH / 2 : WIDTH,
-      left: counts.eventTypes.map(
-        (detailType) =>
-          new cloudwatch.Metric({
-            namespace: counts.namespace,
-            metricName: detailType,
-            dimensionsMap: { ...counts.dimensionsMap },
-            statistic: cloudwatch.Stats.SUM,
-            period: PERIOD,
-            label: detailType,
-          }),
-      ),
-    });
-    if (!props.auditTrail) return [perType];
-    const recorded = new cloudwatch.GraphWidget({
-      title: "Events recorded by the audit trail",
-      width: WIDTH / 2,
-      left: [
-        props.auditTrail.deliveryStream.metricIncomingRecords({
+    const widgets: cloudwatch.IWidget[] = [];
+    const halves = props.eventCounts !== undefined && props.auditTrail !== undefined;
+    if (props.eventCounts !== undefined) {
+      widgets.push(eventCountWidget(props.eventCounts, halves ? WIDTH / 2 : WIDTH));
+    }
+    if (props.auditTrail !== undefined) {
+      widgets.push(
+        new cloudwatch.GraphWidget({
+          title: "Events recorded by the audit trail",
+          width: halves ? WIDTH / 2 : WIDTH,
+          left: [
+            props.auditTrail.deliveryStream.metricIncomingRecords({
+              statistic: cloudwatch.Stats.SUM,
+              period: PERIOD,
+              label: "IncomingRecords",
+            }),
+          ],
+        }),
+      );
+    }
+    return widgets;
+  }
+}
+
+function eventCountWidget(counts: EventCountMetrics, width: number): cloudwatch.IWidget {
+  return new cloudwatch.GraphWidget({
+    title: "Events published per type",
+    width,
+    left: counts.eventTypes.map(
+      (detailType) =>
+        new cloudwatch.Metric({
+          namespace: counts.namespace,
+          metricName: detailType,
+          dimensionsMap: { ...counts.dimensionsMap },
           statistic: cloudwatch.Stats.SUM,
           period: PERIOD,
-          label: "IncomingRecords",
+          label: detailType,
         }),
-      ],
-    });
-    return [perType, recorded];
-  }
+    ),
+  });
 }
 
 function subscriptionWidgets(subscription: MonitoredSubscription): cloudwatch.IWidget[] {

@@ -159,4 +159,10 @@ export interface LocalPipelineModel {
   readonly stackResources?: readonly LocalStackResource[];
   /** The template file the model was read from (GetTemplate). @default - unknown */
   readonly templateFile?: string;
+  /** The export name of each exported output, resolved (DescribeStacks). @default - none exported */
+  readonly outputExports?: Readonly<Record<string, string>>;
+  /** The stack tags `cdk deploy` would pass (the assembly manifest's). @default - none */
+  readonly stackTags?: Readonly<Record<string, string>>;
+  /** Whether the stack is deployed with termination protection. @default false */
+  readonly terminationProtection?: boolean;
 }

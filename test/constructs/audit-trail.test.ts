@@ -458,6 +458,26 @@ describe("AuditTrail refuses settings AWS would refuse, naming the prop, the val
       /targetMaxEventAge is 30 s; expected a whole number from 60 to 86400 s/,
     ],
     [
+      "a dead-letter retention over 14 days",
+      { deadLetterRetention: Duration.days(15) },
+      /deadLetterRetention is 1296000 s; expected a whole number from 60 to 1209600 s \(SQS's limit, 1 minute to 14 days\); set deadLetterRetention within that range, or leave it out for the default/,
+    ],
+    [
+      "an expiration of half a day",
+      { expiration: Duration.hours(12) },
+      /AuditTrail: expiration is 0.5 days; expected a whole number of days, at least 1/,
+    ],
+    [
+      "access logs kept for less than a day",
+      { accessLogsExpiration: Duration.hours(1) },
+      /accessLogsExpiration is 0.041\d* days; expected a whole number of days, at least 1/,
+    ],
+    [
+      "query results kept for less than a day",
+      { query: { resultsExpiration: Duration.hours(6) } },
+      /AuditQueryEngine: resultsExpiration is 0.25 days; expected a whole number of days, at least 1/,
+    ],
+    [
       "a prefix without a trailing slash",
       { eventsPrefix: "events" },
       /eventsPrefix is "events"; expected an S3 key prefix that ends with "\/"/,

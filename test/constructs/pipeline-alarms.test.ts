@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { App, type CfnElement, Stack } from "aws-cdk-lib";
+import { App, type CfnElement, Duration, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
@@ -8,7 +8,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AuditTrail } from "../../lib/constructs/audit-trail";
 import { EventDeliveryKey } from "../../lib/constructs/event-delivery-key";
-import { EventSubscription } from "../../lib/constructs/event-subscription";
+import { EventSubscription, type EventSubscriptionDefinition } from "../../lib/constructs/event-subscription";
 import {
   alarmRunbook,
   type MonitoredSubscription,
@@ -16,28 +16,29 @@ import {
   PipelineAlarms,
   type PipelineAlarmsProps,
 } from "../../lib/constructs/pipeline-alarms";
-import type { SubscriptionDefinition } from "../../lib/subscriptions";
+import { consumerEventCounts } from "../../lib/constructs/pipeline-dashboard";
 import { runCfnLint } from "../support/cfn-lint";
 import { createCheckedApp, formatFindings, synthesizeChecked, type ValidationFinding } from "../support/nag";
+import { type WidgetEventTypeName, widgetEventTypes } from "../support/widget-catalog";
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
 
-const definitions: SubscriptionDefinition[] = [
-  {
-    name: "inventory",
-    description: "test",
-    eventTypes: ["OrderPlaced", "OrderCancelled"],
-    entry: "test/fixtures/noop-handler.ts",
-  },
-  {
-    name: "analytics",
-    description: "test",
-    eventTypes: ["OrderPlaced", "PaymentProcessed"],
-    entry: "test/fixtures/noop-handler.ts",
-    batchSize: 100,
-    maxBatchingWindowSeconds: 5,
-  },
-];
+const assembly: EventSubscriptionDefinition<WidgetEventTypeName> = {
+  name: "assembly",
+  description: "test",
+  eventTypes: ["WidgetAssembled"],
+  entry: "test/fixtures/noop-handler.ts",
+};
+/** Counts every event it consumes, as a consumer built for the dashboard's events-per-type graph does. */
+const inspection: EventSubscriptionDefinition<WidgetEventTypeName> = {
+  name: "inspection",
+  description: "test",
+  eventTypes: ["WidgetAssembled", "WidgetInspected"],
+  entry: "test/fixtures/noop-handler.ts",
+  batchSize: 100,
+  maxBatchingWindow: Duration.seconds(5),
+};
+const definitions = [assembly, inspection];
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 type AlarmProperties = {
@@ -87,6 +88,7 @@ describe("PipelineAlarms", () => {
         new EventSubscription(stack, `Subscription-${definition.name}`, {
           eventBus,
           definition,
+          eventTypes: widgetEventTypes,
           encryptionKey: key.key,
           idempotencyTable,
           projectRoot: PROJECT_ROOT,
@@ -100,6 +102,7 @@ describe("PipelineAlarms", () => {
       subscriptions: subscriptions.map((s) => ({ ...s, name: s.subscriptionName })),
       auditTrail,
       alarmEmail: "oncall@example.com",
+      eventCounts: consumerEventCounts(inspection),
     });
 
     const synthesis = synthesizeChecked(app);
@@ -260,15 +263,17 @@ describe("PipelineAlarms", () => {
 
     for (const title of [
       "Events published per type",
-      "inventory: queue depth",
-      "inventory: oldest message (s)",
-      "inventory: dead-letter queues",
-      "analytics: consumer errors and duration",
+      "assembly: queue depth",
+      "assembly: oldest message (s)",
+      "assembly: dead-letter queues",
+      "inspection: consumer errors and duration",
       "Audit: delivery freshness (s)",
     ]) {
       expect(body).toContain(title);
     }
-    for (const detailType of ["OrderPlaced", "PaymentFailed"]) expect(body).toContain(`\\"${detailType}\\"`);
+    for (const detailType of ["WidgetAssembled", "WidgetInspected"]) {
+      expect(body).toContain(`\\"${detailType}\\"`);
+    }
     expect(body).toContain("DeliveryToS3.DataFreshness");
     expect(body).toContain('\\"type\\":\\"alarm\\"');
   });
@@ -320,21 +325,33 @@ describe("PipelineAlarms refuses bad settings, naming the prop, the value and wh
     [
       "an e-mail that is not an address",
       { alarmEmail: "on-call" },
-      ["inventory"],
+      ["assembly"],
       /alarmEmail is "on-call"; expected one e-mail address/,
     ],
     [
       "a subscription listed twice",
       {},
-      ["inventory", "inventory"],
-      /subscription name "inventory" appears twice/,
+      ["assembly", "assembly"],
+      /subscription name "assembly" appears twice/,
     ],
     ["a subscription named like the audit trail", {}, ["audit"], /a subscription is named "audit"/],
     [
       "an error threshold of 0",
       { consumerErrorThreshold: 0 },
-      ["inventory"],
+      ["assembly"],
       /consumerErrorThreshold is 0; expected a whole number of errors, 1 or more/,
+    ],
+    [
+      "an oldest-message threshold longer than SQS keeps a message",
+      { oldestMessageAgeThreshold: Duration.days(15) },
+      ["assembly"],
+      /oldestMessageAgeThreshold is 1296000 s; expected a whole number from 1 to 1209600 s \(no message outlives SQS's longest retention, 14 days\); set oldestMessageAgeThreshold within that range, or leave it out for the default, 900 s/,
+    ],
+    [
+      "an audit freshness threshold longer than Firehose retries",
+      { auditFreshnessThreshold: Duration.hours(25) },
+      ["assembly"],
+      /auditFreshnessThreshold is 90000 s; expected a whole number from 1 to 86400 s/,
     ],
   ])("%s", (_case, overrides, names, message) => {
     const act = alarmsWith(overrides, names);

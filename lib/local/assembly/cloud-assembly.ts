@@ -32,6 +32,10 @@ export interface StackArtifact {
   readonly environment?: string;
   /** Absolute paths of the asset manifests the stack depends on. */
   readonly assetManifestFiles: readonly string[];
+  /** The stack tags `cdk deploy` passes to CloudFormation (the manifest's `tags`). @default - none */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Whether the stack is deployed with termination protection. @default false */
+  readonly terminationProtection?: boolean;
 }
 
 /** A file asset of the assembly: where `cdk synth` put it and the S3 keys it is published under. */
@@ -109,9 +113,21 @@ async function listStacksIn(assemblyDir: string, isRoot: boolean): Promise<Stack
       templateFile: path.join(assemblyDir, templateFile),
       environment: stringField(artifact, "environment"),
       assetManifestFiles: assetManifestsOf(artifacts, dependencies, assemblyDir),
+      ...stackTagsOf(properties),
+      ...(properties.terminationProtection === true ? { terminationProtection: true } : {}),
     });
   }
   return stacks;
+}
+
+/** The manifest's stack tags (`{ key: value }`), when it has any. */
+function stackTagsOf(properties: JsonObject): { tags?: Record<string, string> } {
+  const tags = properties.tags;
+  if (!isJsonObject(tags)) return {};
+  const strings = Object.entries(tags).filter(
+    (entry): entry is [string, string] => typeof entry[1] === "string",
+  );
+  return strings.length === 0 ? {} : { tags: Object.fromEntries(strings) };
 }
 
 function assetManifestsOf(
@@ -214,7 +230,11 @@ function toParameter(value: JsonValue): TemplateParameter | undefined {
 
 function toOutput(value: JsonValue): TemplateOutput | undefined {
   if (!isJsonObject(value) || value.Value === undefined) return undefined;
-  return { Value: value.Value, Condition: typeof value.Condition === "string" ? value.Condition : undefined };
+  return {
+    Value: value.Value,
+    Condition: typeof value.Condition === "string" ? value.Condition : undefined,
+    ...(value.Export === undefined ? {} : { Export: value.Export }),
+  };
 }
 
 /** The file assets declared by the asset manifests of `stack`. */

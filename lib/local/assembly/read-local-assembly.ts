@@ -164,6 +164,9 @@ export async function readLocalAssembly(options: LoadLocalModelOptions): Promise
       outputs: resolveOutputs(template, resolver),
       stackResources: stackResources(template, resolver),
       templateFile: stack.templateFile,
+      ...outputExports(template, resolver),
+      ...(stack.tags === undefined ? {} : { stackTags: stack.tags }),
+      ...(stack.terminationProtection === true ? { terminationProtection: true } : {}),
     },
     ignored,
     warnings,
@@ -186,6 +189,31 @@ function stackResources(template: CloudFormationTemplate, resolver: TemplateReso
     listed.push({ logicalId, type: resource.Type, physicalId });
   }
   return listed;
+}
+
+/** The export name of each exported output CloudFormation creates, resolved locally where it can be. */
+function outputExports(
+  template: CloudFormationTemplate,
+  resolver: TemplateResolver,
+): { outputExports?: Record<string, string> } {
+  const exports: Record<string, string> = {};
+  for (const [key, output] of Object.entries(template.Outputs)) {
+    if (output.Export === undefined || !isJsonObject(output.Export) || output.Export.Name === undefined)
+      continue;
+    if (
+      output.Condition !== undefined &&
+      !resolver.conditionHolds(output.Condition, ["Outputs", key, "Condition"])
+    ) {
+      continue;
+    }
+    try {
+      const name = resolver.resolve(output.Export.Name, ["Outputs", key, "Export", "Name"]);
+      if (typeof name === "string") exports[key] = name;
+    } catch {
+      // Only DescribeStacks shows an export name: one the reader cannot resolve is left out.
+    }
+  }
+  return Object.keys(exports).length === 0 ? {} : { outputExports: exports };
 }
 
 /** The model's resource lists while they are being filled. */

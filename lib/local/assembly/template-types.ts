@@ -27,6 +27,8 @@ export interface TemplateResource {
 export interface TemplateOutput {
   readonly Value: JsonValue;
   readonly Condition?: string;
+  /** `{ Name: ... }` when the output is exported. */
+  readonly Export?: JsonValue;
 }
 
 /** The sections of a CloudFormation template the reader uses. */

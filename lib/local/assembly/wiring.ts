@@ -6,7 +6,15 @@ import type { TemplatePath } from "./template-types";
 /** The resources of a model, before its outputs are added. */
 export type ModelResources = Omit<
   LocalPipelineModel,
-  "stackName" | "accountId" | "region" | "outputs" | "stackResources" | "templateFile"
+  | "stackName"
+  | "accountId"
+  | "region"
+  | "outputs"
+  | "stackResources"
+  | "templateFile"
+  | "outputExports"
+  | "stackTags"
+  | "terminationProtection"
 >;
 
 const OWN_RESOURCES_ONLY =

@@ -2,7 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { handler } from "../../../lambdas/analytics/handler";
-import { type EventTypeName, eventTypes } from "../../../lib/catalog";
+import { subscriptions } from "../../../lib/subscriptions";
 import { anEvent, lambdaContext, sqsEvent, sqsRecord } from "../support/events";
 import { FakeIdempotencyTable } from "../support/idempotency-table";
 import { CapturedOutput } from "../support/output";
@@ -30,7 +30,7 @@ afterEach(() => {
 });
 
 describe("analytics consumer", () => {
-  it.each(eventTypes.map((eventType) => eventType.detailType as EventTypeName))(
+  it.each(subscriptions.find((subscription) => subscription.name === "analytics")?.eventTypes ?? [])(
     "counts %s as a metric named after it, with the service dimension",
     async (detailType) => {
       // Prepare

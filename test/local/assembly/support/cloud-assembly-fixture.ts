@@ -28,6 +28,10 @@ export interface FixtureStack {
   readonly template: FixtureTemplate;
   /** The asset manifest's `files`, when the stack has one. */
   readonly assetManifestFiles?: Record<string, unknown>;
+  /** The manifest's stack tags. @default - none */
+  readonly tags?: Record<string, string>;
+  /** The manifest's `terminationProtection`. @default - not written */
+  readonly terminationProtection?: boolean;
 }
 
 /** What to write: the stacks, and files by path relative to the assembly (asset folders). */
@@ -61,7 +65,14 @@ async function writeAssemblyTo(directory: string, assembly: FixtureAssembly): Pr
     artifacts[id] = {
       type: "aws:cloudformation:stack",
       environment: stack.environment ?? "aws://unknown-account/unknown-region",
-      properties: { templateFile, ...(stack.stackName === undefined ? {} : { stackName: stack.stackName }) },
+      properties: {
+        templateFile,
+        ...(stack.stackName === undefined ? {} : { stackName: stack.stackName }),
+        ...(stack.tags === undefined ? {} : { tags: stack.tags }),
+        ...(stack.terminationProtection === undefined
+          ? {}
+          : { terminationProtection: stack.terminationProtection }),
+      },
       dependencies,
       ...(stack.displayName === undefined ? {} : { displayName: stack.displayName }),
     };
