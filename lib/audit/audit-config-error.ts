@@ -1,4 +1,4 @@
-import { type WholeNumberRange, wholeNumberOutOfRange } from "../constructs/aws-limits";
+import { type WholeNumberRange, wholeNumberOutOfRange } from "../aws-limits";
 
 /** Raised at synth time when an audit or monitoring construct is given settings AWS would refuse. */
 export class AuditConfigError extends Error {

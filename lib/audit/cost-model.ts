@@ -1,3 +1,4 @@
+import { AWS_DEFAULTS } from "../aws-limits";
 /**
  * A monthly cost model of the pipeline, computed from a synthesized CloudFormation template (which
  * rules route which event types where, queue batching, function memory and architecture, Firehose
@@ -204,7 +205,10 @@ export function readPipelineFacts(template: object): PipelineFacts {
   return {
     routes,
     firehose: hints
-      ? { bufferingIntervalSeconds: hints.IntervalInSeconds ?? 300, bufferingSizeMiB: hints.SizeInMBs ?? 5 }
+      ? {
+          bufferingIntervalSeconds: hints.IntervalInSeconds ?? AWS_DEFAULTS.firehoseBuffering.intervalSeconds,
+          bufferingSizeMiB: hints.SizeInMBs ?? AWS_DEFAULTS.firehoseBuffering.sizeMiB,
+        }
       : undefined,
     athenaCutoffBytes: workGroup?.BytesScannedCutoffPerQuery,
     archives: ofType("AWS::Events::Archive").length,

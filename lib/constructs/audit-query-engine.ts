@@ -20,7 +20,7 @@ import {
   partitionLocationTemplate,
 } from "../audit/firehose-layout";
 import { savedQueries } from "../audit/saved-queries";
-import { AWS_LIMITS } from "./aws-limits";
+import { AWS_LIMITS } from "../aws-limits";
 
 /** Athena's smallest per-query cutoff: 10 MB. */
 const MINIMUM_CUTOFF_BYTES = 10_000_000;

@@ -24,8 +24,8 @@ import {
   dataOutputPrefix,
   errorOutputPrefix,
 } from "../audit/firehose-layout";
+import { AWS_DEFAULTS, AWS_LIMITS } from "../aws-limits";
 import { AuditQueryEngine, type AuditQueryOptions } from "./audit-query-engine";
-import { AWS_LIMITS } from "./aws-limits";
 
 /** SQS's largest message, so an event up to EventBridge's 1 MB entry limit fits in the DLQ. */
 const MAX_SQS_MESSAGE_BYTES = 1_048_576;
@@ -165,8 +165,11 @@ export class AuditTrail extends Construct {
     this.node.setContext(S3_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const bufferingSize = props.bufferingSize ?? Size.mebibytes(64);
-    const retryAttempts = props.targetRetryAttempts ?? 185;
-    const maxEventAge = props.targetMaxEventAge ?? Duration.hours(24);
+    const retryAttempts =
+      props.targetRetryAttempts ?? AWS_DEFAULTS.eventBridgeTargetRetry.maximumRetryAttempts;
+    const maxEventAge =
+      props.targetMaxEventAge ??
+      Duration.seconds(AWS_DEFAULTS.eventBridgeTargetRetry.maximumEventAgeInSeconds);
     this.eventsPrefix = props.eventsPrefix ?? DEFAULT_EVENTS_PREFIX;
     const errorsPrefix = props.errorsPrefix ?? DEFAULT_ERRORS_PREFIX;
     this.bufferingInterval = props.bufferingInterval ?? Duration.minutes(5);
@@ -347,7 +350,7 @@ export class AuditTrail extends Construct {
     });
     requireWholeNumberInRange(name, "targetRetryAttempts", settings.retryAttempts, {
       ...AWS_LIMITS.eventBridgeTargetRetryAttempts,
-      defaultValue: "185",
+      defaultValue: `${AWS_DEFAULTS.eventBridgeTargetRetry.maximumRetryAttempts}`,
     });
     requireWholeNumberInRange(name, "targetMaxEventAge", seconds(settings.maxEventAge), {
       ...AWS_LIMITS.eventBridgeTargetMaxEventAgeSeconds,

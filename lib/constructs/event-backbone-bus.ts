@@ -2,7 +2,7 @@ import { Duration, Stack } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
-import { AWS_LIMITS, wholeNumberOutOfRange } from "./aws-limits";
+import { AWS_LIMITS, wholeNumberOutOfRange } from "../aws-limits";
 
 /** Properties of {@link EventBackboneBus}. */
 export interface EventBackboneBusProps {

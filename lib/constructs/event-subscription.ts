@@ -11,7 +11,7 @@ import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { AWS_LIMITS, type WholeNumberRange, wholeNumberOutOfRange } from "./aws-limits";
+import { AWS_DEFAULTS, AWS_LIMITS, type WholeNumberRange, wholeNumberOutOfRange } from "../aws-limits";
 
 /**
  * An event type as a subscription routes it: where it comes from and what it is called. The
@@ -130,12 +130,12 @@ const NAME_PATTERN = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 const DEFAULTS = {
   timeout: Duration.seconds(30),
   memorySize: 256,
-  batchSize: 10,
-  maxBatchingWindow: Duration.seconds(0),
+  batchSize: AWS_DEFAULTS.sqsEventSource.batchSize,
+  maxBatchingWindow: Duration.seconds(AWS_DEFAULTS.sqsEventSource.maxBatchingWindowSeconds),
   maxConcurrency: 10,
   maxReceiveCount: 5,
-  targetMaxEventAge: Duration.hours(24),
-  targetRetryAttempts: 185,
+  targetMaxEventAge: Duration.seconds(AWS_DEFAULTS.eventBridgeTargetRetry.maximumEventAgeInSeconds),
+  targetRetryAttempts: AWS_DEFAULTS.eventBridgeTargetRetry.maximumRetryAttempts,
   deadLetterRetention: Duration.days(14),
 } as const;
 /** Lambda takes more than 10 records per batch only with a batching window. */

@@ -10,7 +10,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as snsSubscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { AWS_LIMITS, wholeNumberOutOfRange } from "./aws-limits";
+import { AWS_LIMITS, wholeNumberOutOfRange } from "../aws-limits";
 import { type EventCountMetrics, PipelineDashboard, ruleMetric } from "./pipeline-dashboard";
 
 /** What the alarms watch of one subscription. `EventSubscription` has every field but `name`. */

@@ -1,7 +1,9 @@
 import { availableParallelism } from "node:os";
 import * as path from "node:path";
+import { AWS_LIMITS } from "../aws-limits";
 import { loadLocalModel } from "./assembly";
 import { AwsServiceError } from "./aws-error";
+import { type Clock, systemClock } from "./clock";
 import {
   CLOUDFORMATION_API_VERSION,
   createCloudFormationService,
@@ -25,7 +27,7 @@ import {
   SqsEventSourcePoller,
 } from "./lambda/sqs-event-source";
 import type { LocalPipelineModel } from "./model";
-import { type LocalQueue, MAX_VISIBILITY_TIMEOUT, type ReceivedMessage } from "./sqs/queue";
+import type { LocalQueue, ReceivedMessage } from "./sqs/queue";
 import { QueueStore, recoveryNotices } from "./sqs/queue-store";
 import { createSqsService } from "./sqs/sqs-service";
 
@@ -73,6 +75,11 @@ export interface LocalPipelineOptions {
    * @default false
    */
   readonly repair?: boolean;
+  /**
+   * The time source of every emulated service (see {@link Clock}); a test can run the pipeline on
+   * a clock of its own. @default systemClock
+   */
+  readonly clock?: Clock;
 }
 
 /**
@@ -103,6 +110,7 @@ export class LocalPipeline {
   public static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const log = options.log ?? (() => {});
     const timeScale = options.timeScale ?? 1;
+    const clock = options.clock ?? systemClock;
     let health: () => LocalPipelineHealth = () => ({ status: "starting", audit: [] });
     const edge = new EdgeServer({ routes: [], log: (line) => log("error", line), health: () => health() });
     const endpoint = await edge.listen(options.port ?? DEFAULT_LOCAL_PORT);
@@ -118,6 +126,7 @@ export class LocalPipeline {
         tables: model.tables,
         log: (line) => log("pipeline", line),
         repair: options.repair === true,
+        clock,
       });
       started.push(dynamoDb);
       const queues = await QueueStore.open({
@@ -135,6 +144,7 @@ export class LocalPipeline {
         })),
         stateDir: options.stateDir,
         timeScale,
+        clock,
         defaultSenderId: model.accountId,
         repair: options.repair === true,
         onDeadLetter: (move) =>
@@ -157,6 +167,7 @@ export class LocalPipeline {
             stream,
             stateDir: options.stateDir,
             timeScale,
+            clock,
             log: (line) =>
               log(
                 /^(AUDIT WRITE FAILED|AUDIT SPOOL ERROR|AUDIT SPOOL REPAIRED)/.test(line) ? "error" : "audit",
@@ -211,6 +222,7 @@ export class LocalPipeline {
         stateDir: options.stateDir,
         sinks: targetSinks,
         timeScale,
+        clock,
         ...(options.log === undefined ? {} : { log: (line: string) => log(classify(line), line) }),
       });
       await eventBridge.open();
@@ -226,7 +238,7 @@ export class LocalPipeline {
         contentType: "application/x-amz-json-1.0",
         service: createSqsService(queues, { accountId: model.accountId, region: model.region, endpoint }),
       });
-      edge.mountQuery(CLOUDFORMATION_API_VERSION, createCloudFormationService(model, new Date()));
+      edge.mountQuery(CLOUDFORMATION_API_VERSION, createCloudFormationService(model, new Date(clock.now())));
       edge.mount({
         targetPrefix: "DynamoDB_20120810",
         contentType: "application/x-amz-json-1.0",
@@ -248,6 +260,7 @@ export class LocalPipeline {
             queue: eventSourceQueue(queue, model.region),
             invoker: runner,
             timeScale,
+            clock,
             ...(options.log === undefined
               ? {}
               : { onInvocation: (report) => log("invoke", formatBatchInvocationReport(report)) }),
@@ -391,7 +404,7 @@ function eventSourceQueue(queue: LocalQueue, region: string): EventSourceQueue {
         maxMessages: Math.min(10, max),
         waitTimeSeconds: Math.min(20, Math.max(0, Math.ceil(waitMs / 1000))),
         visibilityTimeoutSeconds: Math.min(
-          MAX_VISIBILITY_TIMEOUT,
+          AWS_LIMITS.sqsVisibilityTimeoutSeconds.max,
           Math.max(queue.settings.visibilityTimeoutSeconds, floorSeconds),
         ),
         signal,

@@ -12,6 +12,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
+import { AWS_LIMITS } from "../aws-limits";
 import type { StackResources } from "./stack-resources";
 
 /** A dead-letter queue cannot be found, read or redriven; the message says why and what to do. */
@@ -225,7 +226,7 @@ export async function peekDeadLetterQueue(
       const page = await receivePage(
         sqs,
         ref.queueUrl,
-        Math.min(10, max - received.size),
+        Math.min(AWS_LIMITS.sqsReceiveMaxMessages.max, max - received.size),
         options.holdSeconds ?? 30,
       );
       const fresh = page.filter((m) => m.MessageId !== undefined && !received.has(m.MessageId));
@@ -433,7 +434,7 @@ async function copyBack(
     const page = await receivePage(
       sqs,
       ref.queueUrl,
-      Math.min(10, limit - moved - failed.length),
+      Math.min(AWS_LIMITS.sqsReceiveMaxMessages.max, limit - moved - failed.length),
       options.holdSeconds ?? 60,
     );
     // A message seen before is one whose copy failed and whose hold ran out: stop rather than loop.

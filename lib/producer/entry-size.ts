@@ -1,8 +1,10 @@
+import { AWS_LIMITS } from "../aws-limits";
+
 /** Entries one PutEvents call takes on the classic event bus. */
-export const MAX_ENTRIES_PER_CALL = 10;
+export const MAX_ENTRIES_PER_CALL = AWS_LIMITS.eventBridgePutEventsEntries.max;
 
 /** The PutEvents entry-size limit since January 2026 (1 MiB). The default of `maxEntryBytes`. */
-export const DEFAULT_MAX_ENTRY_BYTES = 1_048_576;
+export const DEFAULT_MAX_ENTRY_BYTES = AWS_LIMITS.eventBridgeEntryBytes.max;
 
 /** The former limit (256 KiB), still documented in places; use it for buses or regions that keep it. */
 export const LEGACY_MAX_ENTRY_BYTES = 262_144;

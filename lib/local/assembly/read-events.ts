@@ -1,3 +1,4 @@
+import { AWS_DEFAULTS, AWS_LIMITS } from "../../aws-limits";
 import type {
   LocalArchiveDefinition,
   LocalBusDefinition,
@@ -10,7 +11,7 @@ import type { ResourceProperties } from "./resource-properties";
 import { describeValue } from "./template-types";
 
 /** EventBridge's default retry policy of a rule target: 24 hours and 185 attempts. */
-export const DEFAULT_TARGET_RETRY = { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 } as const;
+export const DEFAULT_TARGET_RETRY = AWS_DEFAULTS.eventBridgeTargetRetry;
 
 const RULE_STATES: Readonly<Record<string, LocalRuleDefinition["state"]>> = {
   ENABLED: "ENABLED",
@@ -139,12 +140,12 @@ function readTarget(properties: ResourceProperties, index: number): LocalRuleTar
       maximumRetryAttempts: properties.integer(
         at("RetryPolicy", "MaximumRetryAttempts"),
         DEFAULT_TARGET_RETRY.maximumRetryAttempts,
-        { min: 0, max: 185 },
+        AWS_LIMITS.eventBridgeTargetRetryAttempts,
       ),
       maximumEventAgeInSeconds: properties.integer(
         at("RetryPolicy", "MaximumEventAgeInSeconds"),
         DEFAULT_TARGET_RETRY.maximumEventAgeInSeconds,
-        { min: 60, max: 86_400, unit: "s" },
+        AWS_LIMITS.eventBridgeTargetMaxEventAgeSeconds,
       ),
     },
     ...(deadLetterArn === undefined ? {} : { deadLetterArn }),

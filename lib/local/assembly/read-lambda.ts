@@ -1,3 +1,4 @@
+import { AWS_DEFAULTS, AWS_LIMITS } from "../../aws-limits";
 import type { LocalEventSourceMapping, LocalFunctionDefinition } from "../model";
 import { functionReferenceOf, parseArn } from "./arns";
 import type { FileAsset, StackArtifact } from "./cloud-assembly";
@@ -7,10 +8,10 @@ import type { ResourceProperties } from "./resource-properties";
 import { describeValue, type JsonObject } from "./template-types";
 
 /** Lambda's defaults for a function that does not set them. */
-export const LAMBDA_FUNCTION_DEFAULTS = { timeoutSeconds: 3, memorySize: 128 } as const;
+export const LAMBDA_FUNCTION_DEFAULTS = AWS_DEFAULTS.lambdaFunction;
 
 /** Lambda's defaults for an SQS event source mapping that does not set them. */
-export const SQS_EVENT_SOURCE_DEFAULTS = { batchSize: 10, maxBatchingWindowSeconds: 0 } as const;
+export const SQS_EVENT_SOURCE_DEFAULTS = AWS_DEFAULTS.sqsEventSource;
 
 /** Where a function's code is: the stack and its file assets. */
 export interface FunctionCodeSource {
@@ -66,16 +67,16 @@ export async function readFunction(
     assetDir,
     handler,
     runtime,
-    timeoutSeconds: properties.integer(["Timeout"], LAMBDA_FUNCTION_DEFAULTS.timeoutSeconds, {
-      min: 1,
-      max: 900,
-      unit: "s",
-    }),
-    memorySize: properties.integer(["MemorySize"], LAMBDA_FUNCTION_DEFAULTS.memorySize, {
-      min: 128,
-      max: 10_240,
-      unit: "MB",
-    }),
+    timeoutSeconds: properties.integer(
+      ["Timeout"],
+      LAMBDA_FUNCTION_DEFAULTS.timeoutSeconds,
+      AWS_LIMITS.lambdaTimeoutSeconds,
+    ),
+    memorySize: properties.integer(
+      ["MemorySize"],
+      LAMBDA_FUNCTION_DEFAULTS.memorySize,
+      AWS_LIMITS.lambdaMemoryMiB,
+    ),
     environment,
   };
 }
@@ -114,23 +115,24 @@ export function readEventSourceMapping(
       message: `event source mapping ${logicalId} invokes ${reference.name}:${reference.qualifier}; locally it invokes the function's code from the cloud assembly`,
     });
   }
-  const maxConcurrency = properties.optionalInteger(["ScalingConfig", "MaximumConcurrency"], {
-    min: 2,
-    max: 1000,
-  });
+  const maxConcurrency = properties.optionalInteger(
+    ["ScalingConfig", "MaximumConcurrency"],
+    AWS_LIMITS.sqsEventSourceMaxConcurrency,
+  );
   const responseTypes = properties.list(["FunctionResponseTypes"]) ?? [];
   return {
     logicalId,
     functionName: reference.name,
     queueArn,
-    batchSize: properties.integer(["BatchSize"], SQS_EVENT_SOURCE_DEFAULTS.batchSize, {
-      min: 1,
-      max: 10_000,
-    }),
+    batchSize: properties.integer(
+      ["BatchSize"],
+      SQS_EVENT_SOURCE_DEFAULTS.batchSize,
+      AWS_LIMITS.sqsEventSourceBatchSize,
+    ),
     maxBatchingWindowSeconds: properties.integer(
       ["MaximumBatchingWindowInSeconds"],
       SQS_EVENT_SOURCE_DEFAULTS.maxBatchingWindowSeconds,
-      { min: 0, max: 300, unit: "s" },
+      AWS_LIMITS.sqsEventSourceBatchingWindowSeconds,
     ),
     ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
     reportBatchItemFailures: responseTypes.includes("ReportBatchItemFailures"),

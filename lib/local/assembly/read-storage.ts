@@ -1,3 +1,4 @@
+import { AWS_DEFAULTS, AWS_LIMITS } from "../../aws-limits";
 import type { LocalBucketDefinition, LocalDeliveryStreamDefinition, LocalTableDefinition } from "../model";
 import { bucketNameOfArn } from "./arns";
 import type { WarningSink } from "./reading-report";
@@ -6,8 +7,8 @@ import { describeValue } from "./template-types";
 
 /** Firehose's defaults for an S3 destination that does not set them. */
 export const FIREHOSE_S3_DEFAULTS = {
-  bufferingIntervalSeconds: 300,
-  bufferingSizeMiB: 5,
+  bufferingIntervalSeconds: AWS_DEFAULTS.firehoseBuffering.intervalSeconds,
+  bufferingSizeMiB: AWS_DEFAULTS.firehoseBuffering.sizeMiB,
   compression: "UNCOMPRESSED",
 } as const;
 
@@ -163,16 +164,12 @@ export function readDeliveryStream(
     bufferingIntervalSeconds: properties.integer(
       at("BufferingHints", "IntervalInSeconds"),
       FIREHOSE_S3_DEFAULTS.bufferingIntervalSeconds,
-      { min: 0, max: 900, unit: "s" },
+      AWS_LIMITS.firehoseBufferingIntervalSeconds,
     ),
     bufferingSizeMiB: properties.integer(
       at("BufferingHints", "SizeInMBs"),
       FIREHOSE_S3_DEFAULTS.bufferingSizeMiB,
-      {
-        min: 1,
-        max: 128,
-        unit: "MiB",
-      },
+      AWS_LIMITS.firehoseBufferingSizeMiB,
     ),
     compression,
     appendNewline: extended && appendsDelimiter(properties, at("ProcessingConfiguration"), warn),

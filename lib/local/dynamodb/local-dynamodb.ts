@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import dynalite from "dynalite";
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
+import { type Clock, systemClock } from "../clock";
 import type { LocalTableDefinition } from "../model";
 import { DynaliteClient } from "./dynalite-client";
 import { createDynamoDbService } from "./dynamodb-service";
@@ -38,11 +39,8 @@ export interface LocalDynamoDbOptions {
    * @default 10_000
    */
   readonly timeToLiveSweepIntervalMs?: number;
-  /**
-   * The clock expiry is compared with, in epoch milliseconds.
-   * @default Date.now
-   */
-  readonly now?: () => number;
+  /** The clock time to live's expiry is compared with. @default systemClock */
+  readonly clock?: Clock;
   /**
    * Repair the tables' LevelDB before opening when it holds data but does not open cleanly (its
    * `CURRENT` file or manifest missing or damaged), instead of refusing to start: LevelDB's own
@@ -134,9 +132,14 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
       timeToLive,
       log: options.log,
     });
-    const now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
     const sweep = (): Promise<number> =>
-      sweepExpiredItems({ service, settings: timeToLive, keySchemas, nowSeconds: Math.floor(now() / 1000) });
+      sweepExpiredItems({
+        service,
+        settings: timeToLive,
+        keySchemas,
+        nowSeconds: Math.floor(clock.now() / 1000),
+      });
     const sweeper = startSweeper(
       sweep,
       options.timeToLiveSweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,

@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import { appendFile, copyFile, type FileHandle, mkdir, open, rename, stat, truncate } from "node:fs/promises";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
+import { type Clock, systemClock } from "../clock";
 import type { CompiledPattern } from "../pattern";
 import type { BusEvent } from "./bus-event";
 
@@ -21,8 +22,8 @@ export interface ArchiveStoreProps {
   readonly pattern?: CompiledPattern;
   /** 0 keeps events forever. */
   readonly retentionDays: number;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /** Stamps archived events and ages them for retention. @default systemClock */
+  readonly clock?: Clock;
 }
 
 const DAY_MS = 86_400_000;
@@ -123,7 +124,7 @@ export class ArchiveStore {
   private readonly file: string;
   private readonly pattern?: CompiledPattern;
   private readonly retentionDays: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private eventCount = 0;
   private sizeBytes = 0;
   private pending: string[] = [];
@@ -139,7 +140,7 @@ export class ArchiveStore {
     this.file = path.join(props.directory, "events.ndjson");
     this.pattern = props.pattern;
     this.retentionDays = props.retentionDays;
-    this.now = props.now ?? Date.now;
+    this.clock = props.clock ?? systemClock;
   }
 
   /**
@@ -199,7 +200,7 @@ export class ArchiveStore {
     }
     let damagedCopy: string | undefined;
     if (first !== undefined) {
-      damagedCopy = `${this.file}.damaged-${this.now()}`;
+      damagedCopy = `${this.file}.damaged-${this.clock.now()}`;
       await copyFile(this.file, damagedCopy);
       log(
         `ARCHIVE REPAIRED ${this.name}: skipped ${damaged.length} damaged lines of ${this.file} (lines ${damaged.map((line) => line.lineNumber).join(", ")}); kept ${kept.length} events; the damaged file is kept as ${damagedCopy}. The skipped events are in the audit files under the state folder's s3/, but a replay cannot re-deliver them.`,
@@ -242,7 +243,7 @@ export class ArchiveStore {
    * before the next one, so it never leaves a partial line between two events.
    */
   public async append(events: readonly BusEvent[]): Promise<number> {
-    const archivedAt = this.now();
+    const archivedAt = this.clock.now();
     const lines = events.filter((e) => this.selects(e)).map((event) => JSON.stringify({ archivedAt, event }));
     if (lines.length === 0) return 0;
     this.pending.push(...lines);
@@ -319,7 +320,7 @@ export class ArchiveStore {
   }
 
   private expired(archived: ArchivedEvent): boolean {
-    return this.retentionDays > 0 && archived.archivedAt < this.now() - this.retentionDays * DAY_MS;
+    return this.retentionDays > 0 && archived.archivedAt < this.clock.now() - this.retentionDays * DAY_MS;
   }
 
   /** The file's non-blank lines with their numbers (blank lines count, as an editor shows them). */

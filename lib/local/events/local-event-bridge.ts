@@ -1,5 +1,7 @@
 import * as path from "node:path";
+import { AWS_LIMITS } from "../../aws-limits";
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
+import { type Clock, systemClock } from "../clock";
 import type { LocalBusDefinition, LocalPipelineModel, LocalRuleDefinition } from "../model";
 import {
   type CompiledPattern,
@@ -37,14 +39,14 @@ export interface LocalEventBridgeProps {
   readonly maxEntryBytes?: number;
   /** Receives one line per notable thing: event accepted, rule matched, delivery result. */
   readonly log?: (line: string) => void;
+  /** Stamps events, times retries and replays, ages the archive. @default systemClock */
+  readonly clock?: Clock;
 }
 
 interface CompiledRule {
   readonly definition: LocalRuleDefinition;
   readonly pattern: CompiledPattern;
 }
-
-const MAX_ENTRIES = 10;
 
 function epochSeconds(date: Date | undefined): number | undefined {
   return date === undefined ? undefined : date.getTime() / 1000;
@@ -79,9 +81,11 @@ export class LocalEventBridge {
   /** Undefined when nothing is logged: `this.log?.(...)` then builds no line. */
   private readonly log: ((line: string) => void) | undefined;
   private readonly maxEntryBytes?: number;
+  private readonly clock: Clock;
 
   constructor(props: LocalEventBridgeProps) {
     this.model = props.model;
+    this.clock = props.clock ?? systemClock;
     this.log = props.log;
     this.maxEntryBytes = props.maxEntryBytes;
     const { accountId, region } = props.model;
@@ -107,6 +111,7 @@ export class LocalEventBridge {
               ? undefined
               : this.compile(archive.eventPattern, `archive ${archive.name}`),
           retentionDays: archive.retentionDays,
+          clock: this.clock,
         }),
       );
     }
@@ -122,6 +127,7 @@ export class LocalEventBridge {
     this.dispatcher = new TargetDispatcher({
       sinks: props.sinks,
       timeScale: props.timeScale,
+      clock: this.clock,
       ...(props.log === undefined
         ? {}
         : { onReport: (report: DeliveryReport) => this.log?.(describeReport(report)) }),
@@ -129,6 +135,7 @@ export class LocalEventBridge {
     this.replays = new ReplayManager({
       accountId,
       region,
+      clock: this.clock,
       inject: (event, busArn, filterArns) => this.route(event, this.busByArn(busArn), filterArns),
       onProgress: (replay) => {
         if (replay.state !== "RUNNING")
@@ -162,7 +169,7 @@ export class LocalEventBridge {
     FailedEntryCount: number;
     Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[];
   }> {
-    if (entries.length === 0 || entries.length > MAX_ENTRIES) {
+    if (entries.length === 0 || entries.length > AWS_LIMITS.eventBridgePutEventsEntries.max) {
       throw new AwsServiceError(
         "ValidationException",
         `1 validation error detected: Value '[PutEventsRequestEntry]' at 'entries' failed to satisfy constraint: Member must have length ${entries.length === 0 ? "greater than or equal to 1" : "less than or equal to 10"}`,
@@ -178,6 +185,7 @@ export class LocalEventBridge {
         accountId: this.model.accountId,
         region: this.model.region,
         maxEntryBytes: this.maxEntryBytes,
+        now: new Date(this.clock.now()),
       });
       return { entry, bus, event };
     });

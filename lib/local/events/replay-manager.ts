@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from "../clock";
 import type { ArchiveStore } from "./archive-store";
 import type { BusEvent } from "./bus-event";
 
@@ -35,6 +36,8 @@ export interface ReplayManagerProps {
   readonly accountId: string;
   readonly region: string;
   readonly inject: ReplayInjector;
+  /** Stamps the replays' start and end. @default systemClock */
+  readonly clock?: Clock;
   /** Receives progress lines for the log. */
   readonly onProgress?: (replay: Replay) => void;
 }
@@ -50,6 +53,10 @@ export class ReplayManager {
 
   constructor(private readonly props: ReplayManagerProps) {}
 
+  private now(): Date {
+    return new Date((this.props.clock ?? systemClock).now());
+  }
+
   /** Starts a replay; it runs in the background. */
   public start(input: {
     name: string;
@@ -63,7 +70,7 @@ export class ReplayManager {
     const replay: Replay = {
       ...input,
       arn: `arn:aws:events:${this.props.region}:${this.props.accountId}:replay/${input.name}`,
-      replayStartTime: new Date(),
+      replayStartTime: this.now(),
       state: "STARTING",
       replayedCount: 0,
     };
@@ -114,7 +121,7 @@ export class ReplayManager {
 
   private finish(replay: Replay, state: ReplayState): void {
     replay.state = state;
-    replay.replayEndTime = new Date();
+    replay.replayEndTime = this.now();
     this.props.onProgress?.(replay);
   }
 }

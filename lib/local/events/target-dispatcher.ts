@@ -1,3 +1,4 @@
+import { type Clock, systemClock, type Timer } from "../clock";
 import type { LocalRuleDefinition, LocalRuleTarget } from "../model";
 import type { BusEvent } from "./bus-event";
 import { InputTransformError, targetInput } from "./input-transform";
@@ -55,8 +56,8 @@ export interface TargetDispatcherProps {
   readonly timeScale?: number;
   /** Receives one report per delivery. */
   readonly onReport?: (report: DeliveryReport) => void;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /** Times retries and measures event age. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -81,15 +82,15 @@ export class TargetDispatcher {
   private readonly sinks: TargetSinks;
   private readonly timeScale: number;
   private readonly onReport: (report: DeliveryReport) => void;
-  private readonly now: () => number;
-  private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly clock: Clock;
+  private readonly retries = new Set<Timer>();
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(props: TargetDispatcherProps) {
     this.sinks = props.sinks;
     this.timeScale = props.timeScale ?? 1;
     this.onReport = props.onReport ?? (() => {});
-    this.now = props.now ?? Date.now;
+    this.clock = props.clock ?? systemClock;
   }
 
   /**
@@ -103,7 +104,7 @@ export class TargetDispatcher {
     event: BusEvent,
     targets: readonly LocalRuleTarget[] = rule.targets,
   ): Promise<void> {
-    const firstAttemptAt = this.now();
+    const firstAttemptAt = this.clock.now();
     const attempt = (target: LocalRuleTarget) => this.attempt(rule, target, event, 1, firstAttemptAt);
     const auditing = targets.filter(isAuditTarget);
     if (auditing.length > 0) await Promise.all(auditing.map(attempt));
@@ -113,7 +114,7 @@ export class TargetDispatcher {
   /** Waits for scheduled retries to finish, or cancels them when `cancel` is set. */
   public async close(cancel = true): Promise<void> {
     if (cancel) {
-      for (const timer of this.retries) clearTimeout(timer);
+      for (const timer of this.retries) timer.cancel();
       this.retries.clear();
     }
     await Promise.all(this.inFlight);
@@ -138,7 +139,7 @@ export class TargetDispatcher {
               caught instanceof Error ? caught.message : String(caught),
               true,
             );
-      const ageMs = this.now() - firstAttemptAt;
+      const ageMs = this.clock.now() - firstAttemptAt;
       const retriesLeft = attempt <= target.retryPolicy.maximumRetryAttempts;
       const ageLeft = ageMs < target.retryPolicy.maximumEventAgeInSeconds * 1000;
       if (error.retryable && retriesLeft && ageLeft) {
@@ -163,14 +164,13 @@ export class TargetDispatcher {
   ): void {
     const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));
     const delay = (ceiling / 2 + Math.random() * (ceiling / 2)) / this.timeScale;
-    const timer = setTimeout(() => {
+    const timer: Timer = this.clock.setTimer(() => {
       this.retries.delete(timer);
       const running = this.attempt(rule, target, event, attempt + 1, firstAttemptAt).finally(() =>
         this.inFlight.delete(running),
       );
       this.inFlight.add(running);
     }, delay);
-    timer.unref();
     this.retries.add(timer);
   }
 

@@ -12,6 +12,7 @@ import {
 } from "node:fs/promises";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
+import { type Clock, systemClock, type Timer } from "../clock";
 import { syncDirectory, writeFully } from "../durable-file";
 import type { LocalDeliveryStreamDefinition } from "../model";
 
@@ -30,8 +31,8 @@ export interface DeliveryStreamSinkProps {
   readonly stateDir: string;
   /** Divides the buffering interval. @default 1 */
   readonly timeScale?: number;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /** Times buffering and retries, and names objects by arrival time. @default systemClock */
+  readonly clock?: Clock;
   /** Receives a line per object written. */
   readonly log?: (line: string) => void;
 }
@@ -173,11 +174,11 @@ export class DeliveryStreamSink {
   private readonly bucketDir: string;
   private readonly intervalMs: number;
   private readonly timeScale: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly log: (line: string) => void;
   private buffered: string[] = [];
   private bufferedBytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   /** The open spool file; records are appended to it until the buffer becomes an object. */
   private spool: FileHandle | undefined;
   /** Bytes of the spool file that hold acknowledged records. */
@@ -197,7 +198,7 @@ export class DeliveryStreamSink {
   /** Objects waiting to be written (several while writes fail), oldest first. */
   private readonly unwritten: PendingObject[] = [];
   private writing: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: Timer | undefined;
   private failing: NonNullable<DeliveryStreamStatus["failing"]> | undefined;
   private lastWrittenAt: number | undefined;
   private closed = false;
@@ -210,7 +211,7 @@ export class DeliveryStreamSink {
     this.bucketDir = path.join(this.s3Dir, props.stream.bucketName);
     this.timeScale = props.timeScale ?? 1;
     this.intervalMs = (props.stream.bufferingIntervalSeconds * 1000) / this.timeScale;
-    this.now = props.now ?? Date.now;
+    this.clock = props.clock ?? systemClock;
     this.log = props.log ?? (() => {});
   }
 
@@ -243,7 +244,7 @@ export class DeliveryStreamSink {
       spools.push(content.file);
       if (content.tornBytes > 0) droppedTails.push({ file: content.file, bytes: content.tornBytes });
       if (content.damaged.length === 0) continue;
-      const copy = `${content.file}.damaged-${this.now()}`;
+      const copy = `${content.file}.damaged-${this.clock.now()}`;
       await copyFile(content.file, copy);
       damagedCopies.push(copy);
       damagedLines.push(...content.damaged.map((lineNumber) => ({ file: content.file, lineNumber })));
@@ -294,8 +295,7 @@ export class DeliveryStreamSink {
     if (this.bufferedBytes >= this.stream.bufferingSizeMiB * 1_048_576) {
       await this.flush();
     } else if (this.timer === undefined && !this.closed) {
-      this.timer = setTimeout(() => void this.flush(), this.intervalMs);
-      this.timer.unref();
+      this.timer = this.clock.setTimer(() => void this.flush(), this.intervalMs);
     }
   }
 
@@ -306,7 +306,7 @@ export class DeliveryStreamSink {
    */
   public async flush(): Promise<void> {
     if (this.timer !== undefined) {
-      clearTimeout(this.timer);
+      this.timer.cancel();
       this.timer = undefined;
     }
     await this.withSpool(() => this.rotate());
@@ -318,7 +318,7 @@ export class DeliveryStreamSink {
    * cause of a failure was fixed. Resolves as {@link flush} does.
    */
   public async retryNow(): Promise<void> {
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.retryTimer = undefined;
     await this.flush();
   }
@@ -340,7 +340,7 @@ export class DeliveryStreamSink {
     while (this.committing !== undefined) await this.committing;
     await this.flush();
     this.closed = true;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.retryTimer = undefined;
     // An attempt already running (a scheduled retry) ends first; it schedules no other.
     await this.writing;
@@ -456,7 +456,7 @@ export class DeliveryStreamSink {
   }
 
   private rotatedName(): string {
-    return `${this.spoolFile.replace(/\.ndjson$/, "")}-${this.now()}-${randomUUID().slice(0, 8)}.ndjson`;
+    return `${this.spoolFile.replace(/\.ndjson$/, "")}-${this.clock.now()}-${randomUUID().slice(0, 8)}.ndjson`;
   }
 
   /** Writes the waiting objects in order; on a failure, reports it and schedules a retry. */
@@ -499,7 +499,7 @@ export class DeliveryStreamSink {
         );
       }
       this.failing = undefined;
-      this.lastWrittenAt = this.now();
+      this.lastWrittenAt = this.clock.now();
     }
   }
 
@@ -509,7 +509,7 @@ export class DeliveryStreamSink {
     const cause = error instanceof ObjectWriteFailure ? error.reason : error;
     const blocking = file === undefined ? undefined : await fileInTheWay(this.s3Dir, path.dirname(file));
     const fix = fixFor(cause, blocking, this.bucketDir);
-    const now = this.now();
+    const now = this.clock.now();
     const attempts = (this.failing?.attempts ?? 0) + 1;
     const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1)) / this.timeScale;
     const message = errorText(cause);
@@ -526,12 +526,11 @@ export class DeliveryStreamSink {
       `AUDIT WRITE FAILED for stream ${this.stream.name} (attempt ${attempts}): cannot write ${file ?? "an object"}: ${message}. Fix: ${fix} ${pending} events stay spooled in ${this.spoolDir} and are retried in ${(delay / 1000).toFixed(1)} s.`,
     );
     if (this.closed) return;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer?.cancel();
+    this.retryTimer = this.clock.setTimer(() => {
       this.retryTimer = undefined;
       void this.writePending();
     }, delay);
-    this.retryTimer.unref();
   }
 
   /**
@@ -582,7 +581,7 @@ export class DeliveryStreamSink {
 
   /** Writes one object durably (temporary file, fdatasync, rename, directory fsync). */
   private async writeObject(records: readonly string[]): Promise<void> {
-    const arrival = new Date(this.now());
+    const arrival = new Date(this.clock.now());
     const separator = this.stream.appendNewline ? "\n" : "";
     const body = Buffer.from(records.map((r) => `${r}${separator}`).join(""));
     const gzip = this.stream.compression === "GZIP";

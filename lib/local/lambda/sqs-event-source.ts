@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from "../clock";
 import type { LocalEventSourceMapping } from "../model";
 import { evaluateBatchResponse } from "./batch-response";
 import { EventSourceMappingError, EventSourcePollingError } from "./errors";
@@ -88,17 +89,6 @@ export interface EventSourceQueue {
   release?(receiptHandles: readonly string[], afterMs: number): Promise<void>;
 }
 
-/**
- * The time source of the poller: the batching window and the retry pause go through it. It has the
- * shape of the local SQS engine's clock, so one clock (or one test clock) drives both.
- */
-export interface PollerClock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-  /** Runs `callback` once, `delayMs` milliseconds from now. */
-  setTimer(callback: () => void, delayMs: number): { cancel(): void };
-}
-
 /** What became of one batch. */
 export type BatchOutcome =
   /** The function succeeded and reported no failures: every message was deleted. */
@@ -149,7 +139,7 @@ export interface SqsEventSourcePollerOptions {
    */
   readonly longPollMs?: number;
   /** @default - the system clock */
-  readonly clock?: PollerClock;
+  readonly clock?: Clock;
   /**
    * Receives a report of every invocation: function, batch, outcome, deletions.
    * @default - reports are dropped
@@ -178,14 +168,6 @@ const EVENT_ENVELOPE_BYTES = 14;
 /** The pause after a failed receive, before the time scale. */
 const RECEIVE_RETRY_PAUSE_MS = 1000;
 
-const systemClock: PollerClock = {
-  now: () => Date.now(),
-  setTimer(callback, delayMs) {
-    const handle = setTimeout(callback, Math.max(0, delayMs));
-    return { cancel: () => clearTimeout(handle) };
-  },
-};
-
 /**
  * Feeds a function from an SQS queue the way Lambda's event source mapping does:
  *
@@ -207,7 +189,7 @@ export class SqsEventSourcePoller {
   private readonly mapping: LocalEventSourceMapping;
   private readonly queue: EventSourceQueue;
   private readonly invoker: LambdaInvoker;
-  private readonly clock: PollerClock;
+  private readonly clock: Clock;
   private readonly maxConcurrency: number;
   private readonly windowMs: number;
   private readonly retryPauseMs: number;

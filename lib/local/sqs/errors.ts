@@ -62,3 +62,22 @@ export class SqsJournalError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * `value` when it is a whole number within `range`, else the `InvalidParameterValue` SQS answers
+ * for `parameter`. Every request parameter SQS bounds is checked through this, against the limits in
+ * `lib/aws-limits.ts`.
+ */
+export function checkSqsParameter(
+  parameter: string,
+  value: number,
+  range: { readonly min: number; readonly max: number },
+): number {
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw sqsError(
+      "InvalidParameterValue",
+      `Value ${value} for parameter ${parameter} is invalid. Reason: must be an integer between ${range.min} and ${range.max}.`,
+    );
+  }
+  return value;
+}

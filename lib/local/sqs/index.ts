@@ -1,4 +1,4 @@
-export { type Clock, ManualClock, systemClock, type Timer } from "./clock";
+export { type Clock, ManualClock, systemClock, type Timer } from "../clock";
 export { SqsConfigurationError, type SqsErrorCode, SqsJournalError, sqsError } from "./errors";
 export type { JournalStats } from "./journal";
 export {

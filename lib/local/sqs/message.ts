@@ -1,3 +1,4 @@
+import { AWS_LIMITS } from "../../aws-limits";
 import { sqsError } from "./errors";
 import type { MessageAttributeMap, MessageAttributeValue } from "./md5";
 
@@ -10,7 +11,7 @@ export const MAX_MESSAGE_ATTRIBUTES = 10;
  * developer guide: "All components of a message attribute are included in the 1 MiB message size
  * restriction"). A queue's `MaximumMessageSize` can lower it down to 1,024 bytes.
  */
-export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
+export const MAX_MESSAGE_SIZE_BYTES = AWS_LIMITS.sqsMaximumMessageSizeBytes.max;
 
 /**
  * A message as the engine keeps it and the journal stores it. Times are epoch milliseconds from the

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Clock, Timer } from "./clock";
+import type { Clock, Timer } from "../clock";
 import { sqsError } from "./errors";
 import type { StoredMessage } from "./message";
 import type { LocalQueue } from "./queue";

@@ -1,7 +1,8 @@
 import { constants, copyFile, mkdir, open as openFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { AWS_DEFAULTS, AWS_LIMITS, type WholeNumberRange } from "../../aws-limits";
+import { type Clock, systemClock } from "../clock";
 import { acquireProcessLock } from "../process-lock";
-import { type Clock, systemClock } from "./clock";
 import { SqsConfigurationError, SqsJournalError } from "./errors";
 import {
   type DamagedJournalLine,
@@ -10,7 +11,7 @@ import {
   type JournalStats,
   readJournal,
 } from "./journal";
-import { MAX_MESSAGE_SIZE_BYTES, type StoredMessage } from "./message";
+import type { StoredMessage } from "./message";
 import { MessageMoveTasks } from "./move-tasks";
 import {
   type DeadLetterMove,
@@ -477,7 +478,11 @@ function resolveDefinitions(definitions: readonly QueueDefinition[]): QueueSetti
   return settings;
 }
 
+/** A queue attribute's range: every SQS limit has an upper bound. */
+type SqsRange = WholeNumberRange & { readonly max: number };
+
 function resolveDefinition(definition: QueueDefinition): QueueSettings {
+  const defaults = AWS_DEFAULTS.sqsQueue;
   const { name, arn, url } = definition;
   if (typeof name !== "string" || !QUEUE_NAME.test(name)) {
     throw new SqsConfigurationError(
@@ -506,18 +511,18 @@ function resolveDefinition(definition: QueueDefinition): QueueSettings {
       `Queue ${name}: url ${JSON.stringify(url)} is invalid; expected <endpoint>/${arn.split(":")[4]}/${name} (see localQueueUrl).`,
     );
   }
-  const setting = (prop: string, value: number | undefined, fallback: number, min: number, max: number) => {
+  const setting = (prop: string, value: number | undefined, fallback: number, range: SqsRange) => {
     const resolved = value ?? fallback;
-    if (!Number.isInteger(resolved) || resolved < min || resolved > max) {
+    if (!Number.isInteger(resolved) || resolved < range.min || resolved > range.max) {
       throw new SqsConfigurationError(
-        `Queue ${name}: ${prop} ${resolved} is invalid; SQS accepts an integer from ${min} to ${max}.`,
+        `Queue ${name}: ${prop} ${resolved} is invalid; SQS accepts an integer from ${range.min} to ${range.max}.`,
       );
     }
     return resolved;
   };
   const redrive = definition.redrive;
   if (redrive !== undefined) {
-    setting("redrive.maxReceiveCount", redrive.maxReceiveCount, 0, 1, 1000);
+    setting("redrive.maxReceiveCount", redrive.maxReceiveCount, 0, AWS_LIMITS.sqsMaxReceiveCount);
     if (redrive.deadLetterTargetArn === arn) {
       throw new SqsConfigurationError(
         `Queue ${name}: redrive.deadLetterTargetArn is the queue itself; a queue cannot be its own dead-letter queue.`,
@@ -531,40 +536,40 @@ function resolveDefinition(definition: QueueDefinition): QueueSettings {
     visibilityTimeoutSeconds: setting(
       "visibilityTimeoutSeconds",
       definition.visibilityTimeoutSeconds,
-      30,
-      0,
-      43_200,
+      defaults.visibilityTimeoutSeconds,
+      AWS_LIMITS.sqsVisibilityTimeoutSeconds,
     ),
     messageRetentionSeconds: setting(
       "messageRetentionSeconds",
       definition.messageRetentionSeconds,
-      345_600,
-      60,
-      1_209_600,
+      defaults.messageRetentionSeconds,
+      AWS_LIMITS.sqsRetentionSeconds,
     ),
-    delaySeconds: setting("delaySeconds", definition.delaySeconds, 0, 0, 900),
+    delaySeconds: setting(
+      "delaySeconds",
+      definition.delaySeconds,
+      defaults.delaySeconds,
+      AWS_LIMITS.sqsDelaySeconds,
+    ),
     receiveMessageWaitTimeSeconds: setting(
       "receiveMessageWaitTimeSeconds",
       definition.receiveMessageWaitTimeSeconds,
-      0,
-      0,
-      20,
+      defaults.receiveMessageWaitTimeSeconds,
+      AWS_LIMITS.sqsReceiveWaitSeconds,
     ),
     maximumMessageSize: setting(
       "maximumMessageSize",
       definition.maximumMessageSize,
-      MAX_MESSAGE_SIZE_BYTES,
-      1024,
-      MAX_MESSAGE_SIZE_BYTES,
+      defaults.maximumMessageSize,
+      AWS_LIMITS.sqsMaximumMessageSizeBytes,
     ),
     redrive,
     kmsMasterKeyId: definition.kmsMasterKeyId,
     kmsDataKeyReusePeriodSeconds: setting(
       "kmsDataKeyReusePeriodSeconds",
       definition.kmsDataKeyReusePeriodSeconds,
-      300,
-      60,
-      86_400,
+      defaults.kmsDataKeyReusePeriodSeconds,
+      AWS_LIMITS.sqsKmsDataKeyReusePeriodSeconds,
     ),
   };
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Clock, Timer } from "./clock";
-import { sqsError } from "./errors";
+import { AWS_LIMITS } from "../../aws-limits";
+import type { Clock, Timer } from "../clock";
+import { checkSqsParameter, sqsError } from "./errors";
 import type { JournalRecord } from "./journal";
 import { type MessageAttributeMap, md5OfMessageAttributes, md5OfMessageBody } from "./md5";
 import {
@@ -163,10 +164,6 @@ export interface QueueCounts {
 /** Stops a subscription made with {@link LocalQueue.subscribe}. */
 export type Unsubscribe = () => void;
 
-/** SQS's largest visibility timeout, in seconds (12 hours). */
-export const MAX_VISIBILITY_TIMEOUT = 43_200;
-const MAX_DELAY = 900;
-const MAX_WAIT = 20;
 const RECEIPT_VERSION = "1";
 
 /**
@@ -246,18 +243,20 @@ export class LocalQueue {
    * being returned; an expired message is dropped.
    */
   async receive(options: ReceiveMessageOptions = {}): Promise<ReceivedMessage[]> {
-    const maxMessages = checkRange("MaxNumberOfMessages", options.maxMessages ?? 1, 1, 10);
-    const visibility = checkRange(
+    const maxMessages = checkSqsParameter(
+      "MaxNumberOfMessages",
+      options.maxMessages ?? 1,
+      AWS_LIMITS.sqsReceiveMaxMessages,
+    );
+    const visibility = checkSqsParameter(
       "VisibilityTimeout",
       options.visibilityTimeoutSeconds ?? this.settings.visibilityTimeoutSeconds,
-      0,
-      MAX_VISIBILITY_TIMEOUT,
+      AWS_LIMITS.sqsVisibilityTimeoutSeconds,
     );
-    const wait = checkRange(
+    const wait = checkSqsParameter(
       "WaitTimeSeconds",
       options.waitTimeSeconds ?? this.settings.receiveMessageWaitTimeSeconds,
-      0,
-      MAX_WAIT,
+      AWS_LIMITS.sqsReceiveWaitSeconds,
     );
     const deadline = this.env.clock.now() + this.scaledMs(wait);
     const signals = [this.env.closed, ...(options.signal === undefined ? [] : [options.signal])];
@@ -289,7 +288,7 @@ export class LocalQueue {
    * `InvalidParameterValue` for a stale one and `MessageNotInflight` once it is visible again.
    */
   async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
-    checkRange("VisibilityTimeout", seconds, 0, MAX_VISIBILITY_TIMEOUT);
+    checkSqsParameter("VisibilityTimeout", seconds, AWS_LIMITS.sqsVisibilityTimeoutSeconds);
     const { id, token } = this.decodeReceiptHandle(receiptHandle);
     const message = this.messages.get(id);
     const now = this.env.clock.now();
@@ -417,7 +416,11 @@ export class LocalQueue {
           "Send less, or store the payload elsewhere and send a reference to it.",
       );
     }
-    const delay = checkRange("DelaySeconds", input.delaySeconds ?? this.settings.delaySeconds, 0, MAX_DELAY);
+    const delay = checkSqsParameter(
+      "DelaySeconds",
+      input.delaySeconds ?? this.settings.delaySeconds,
+      AWS_LIMITS.sqsDelaySeconds,
+    );
     const now = this.env.clock.now();
     return {
       id: randomUUID(),
@@ -607,16 +610,6 @@ export class LocalQueue {
     this.wakeTimer = undefined;
     this.wakeAt = Number.POSITIVE_INFINITY;
   }
-}
-
-function checkRange(parameter: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw sqsError(
-      "InvalidParameterValue",
-      `Value ${value} for parameter ${parameter} is invalid. Reason: must be an integer between ${min} and ${max}.`,
-    );
-  }
-  return value;
 }
 
 function assertValidSystemAttributes(attributes: MessageAttributeMap): void {

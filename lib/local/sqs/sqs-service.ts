@@ -1,5 +1,6 @@
+import { AWS_LIMITS } from "../../aws-limits";
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
-import { SqsConfigurationError, SqsJournalError, sqsError } from "./errors";
+import { checkSqsParameter, SqsConfigurationError, SqsJournalError, sqsError } from "./errors";
 import { type MessageAttributeMap, type MessageAttributeValue, md5OfMessageAttributes } from "./md5";
 import { MAX_MESSAGE_SIZE_BYTES, messageSize } from "./message";
 import type { MoveTaskInfo } from "./move-tasks";
@@ -113,7 +114,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
     async ListQueues(input) {
       const prefix = optionalString(input, "QueueNamePrefix") ?? "";
       const maxResults = optionalInteger(input, "MaxResults");
-      if (maxResults !== undefined) checkRange("MaxResults", maxResults, 1, 1000);
+      if (maxResults !== undefined) checkSqsParameter("MaxResults", maxResults, AWS_LIMITS.sqsListMaxResults);
       const matching = store.queues.filter((queue) => queue.name.startsWith(prefix));
       const start = decodeOffset(optionalString(input, "NextToken"), matching.length);
       const end = Math.min(matching.length, start + (maxResults ?? 1000));
@@ -162,7 +163,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
     async ListDeadLetterSourceQueues(input) {
       const queue = queueFor(input);
       const maxResults = optionalInteger(input, "MaxResults");
-      if (maxResults !== undefined) checkRange("MaxResults", maxResults, 1, 1000);
+      if (maxResults !== undefined) checkSqsParameter("MaxResults", maxResults, AWS_LIMITS.sqsListMaxResults);
       const sources = store.queues.filter((q) => q.settings.redrive?.deadLetterTargetArn === queue.arn);
       const start = decodeOffset(optionalString(input, "NextToken"), sources.length);
       const end = Math.min(sources.length, start + (maxResults ?? 1000));
@@ -611,15 +612,6 @@ function optionalAttributeMap(input: Input, name: string): MessageAttributeMap |
     };
   }
   return attributes;
-}
-
-function checkRange(name: string, value: number, min: number, max: number): void {
-  if (value < min || value > max) {
-    throw sqsError(
-      "InvalidParameterValue",
-      `Value ${value} for parameter ${name} is invalid. Reason: must be between ${min} and ${max}.`,
-    );
-  }
 }
 
 function encodeOffset(offset: number): string {

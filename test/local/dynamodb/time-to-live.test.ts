@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { clockWithTime } from "../../../lib/local/clock";
 import {
   IDEMPOTENCY_TABLE,
   type LocalDynamoDbFixture,
@@ -21,7 +22,7 @@ describe("time to live on the local DynamoDB", () => {
   let fixture: LocalDynamoDbFixture;
 
   beforeEach(async () => {
-    fixture = await startLocalDynamoDbFixture({ now: () => NOW_SECONDS * 1000 });
+    fixture = await startLocalDynamoDbFixture({ clock: clockWithTime(() => NOW_SECONDS * 1000) });
   });
 
   afterEach(async () => {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { clockWithTime } from "../../../lib/local/clock";
 import { ArchiveDamagedError, ArchiveStore } from "../../../lib/local/events/archive-store";
 import type { BusEvent } from "../../../lib/local/events/bus-event";
 import { busEvent } from "./support/bus-event";
@@ -20,7 +21,7 @@ async function store(
     arn: "arn:aws:events:us-east-1:0:archive/all",
     directory,
     retentionDays,
-    now,
+    clock: clockWithTime(now),
   });
   await archive.open();
   return archive;
@@ -56,13 +57,25 @@ describe("the local archive", () => {
   it("survives a restart and drops events past retention when it opens", async () => {
     let now = Date.parse("2026-11-23T12:00:00Z");
     const directory = await mkdtemp(path.join(tmpdir(), "archive-"));
-    const first = new ArchiveStore({ name: "all", arn: "a", directory, retentionDays: 1, now: () => now });
+    const first = new ArchiveStore({
+      name: "all",
+      arn: "a",
+      directory,
+      retentionDays: 1,
+      clock: clockWithTime(() => now),
+    });
     await first.open();
     await first.append([event("old", "2026-11-23T10:00:00Z")]);
     now += 36 * 3_600_000;
     await first.append([event("new", "2026-11-24T23:00:00Z")]);
 
-    const reopened = new ArchiveStore({ name: "all", arn: "a", directory, retentionDays: 1, now: () => now });
+    const reopened = new ArchiveStore({
+      name: "all",
+      arn: "a",
+      directory,
+      retentionDays: 1,
+      clock: clockWithTime(() => now),
+    });
     await reopened.open();
 
     expect(reopened.stats().eventCount).toBe(1);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
+import { clockWithTime } from "../../../lib/local/clock";
 import {
   AuditSpoolError,
   DeliveryStreamSink,
@@ -51,7 +52,11 @@ describe("the local Firehose delivery stream", () => {
 
   it("writes buffered records as one gzip object, one JSON record per line, under Firehose's key", async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), "firehose-"));
-    const sink = new DeliveryStreamSink({ stream, stateDir, now: () => Date.parse("2026-11-23T09:05:07Z") });
+    const sink = new DeliveryStreamSink({
+      stream,
+      stateDir,
+      clock: clockWithTime(() => Date.parse("2026-11-23T09:05:07Z")),
+    });
     await sink.open();
 
     await sink.put('{"id":"1"}');
@@ -141,7 +146,7 @@ describe("the local Firehose delivery stream's durability and failures", () => {
     const sink = new DeliveryStreamSink({
       stream,
       stateDir,
-      now,
+      clock: clockWithTime(now),
       timeScale: 1_000,
       log: (l) => lines.push(l),
     });

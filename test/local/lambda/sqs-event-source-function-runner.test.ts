@@ -1,22 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { systemClock } from "../../../lib/local/clock";
 import { FunctionRunner } from "../../../lib/local/lambda/function-runner";
-import {
-  type BatchInvocationReport,
-  type PollerClock,
-  SqsEventSourcePoller,
-} from "../../../lib/local/lambda/sqs-event-source";
+import { type BatchInvocationReport, SqsEventSourcePoller } from "../../../lib/local/lambda/sqs-event-source";
 import { bundleFixtures, type FixtureAssets, type FixtureName } from "./support/fixture-assets";
 import { aFunctionDefinition } from "./support/function-definition";
 import { InMemoryEventSourceQueue } from "./support/in-memory-event-source-queue";
 
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:000000000000:orders-queue";
-const systemClock: PollerClock = {
-  now: () => Date.now(),
-  setTimer(callback, delayMs) {
-    const handle = setTimeout(callback, delayMs);
-    return { cancel: () => clearTimeout(handle) };
-  },
-};
 
 let assets: FixtureAssets;
 const stops: (() => Promise<void>)[] = [];

@@ -1,5 +1,6 @@
 import type { SQSRecord } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock, settle } from "../../../lib/local/clock";
 import { EventSourceMappingError, type EventSourcePollingError } from "../../../lib/local/lambda/errors";
 import {
   type BatchInvocationReport,
@@ -10,7 +11,6 @@ import {
 } from "../../../lib/local/lambda/sqs-event-source";
 import type { LocalEventSourceMapping } from "../../../lib/local/model";
 import { InMemoryEventSourceQueue } from "./support/in-memory-event-source-queue";
-import { ManualClock, settle } from "./support/manual-clock";
 import { failed, ScriptedInvoker, succeeded } from "./support/scripted-invoker";
 
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:000000000000:inventory-queue";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../../lib/local/sqs/clock";
+import { ManualClock } from "../../../lib/local/clock";
 import { QueueStore } from "../../../lib/local/sqs/queue-store";
 import { queueDefinition, queueNamed } from "./queue-fixtures";
 

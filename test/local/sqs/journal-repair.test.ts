@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../../lib/local/sqs/clock";
+import { ManualClock } from "../../../lib/local/clock";
 import { SqsJournalError } from "../../../lib/local/sqs/errors";
 import { QueueStore, type QueueStoreOptions, recoveryNotices } from "../../../lib/local/sqs/queue-store";
 import { queueDefinition, queueNamed } from "./queue-fixtures";

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/prom
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../../lib/local/sqs/clock";
+import { ManualClock } from "../../../lib/local/clock";
 import { SqsJournalError } from "../../../lib/local/sqs/errors";
 import type { QueueDefinition } from "../../../lib/local/sqs/queue";
 import { QueueStore, type QueueStoreOptions } from "../../../lib/local/sqs/queue-store";

@@ -1,4 +1,4 @@
-import { ManualClock } from "../../../lib/local/sqs/clock";
+import { ManualClock } from "../../../lib/local/clock";
 import type { LocalQueue, QueueDefinition } from "../../../lib/local/sqs/queue";
 import {
   localQueueArn,

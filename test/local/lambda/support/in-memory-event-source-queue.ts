@@ -1,8 +1,5 @@
-import type {
-  EventSourceQueue,
-  PollerClock,
-  ReceivedSqsMessage,
-} from "../../../../lib/local/lambda/sqs-event-source";
+import type { Clock } from "../../../../lib/local/clock";
+import type { EventSourceQueue, ReceivedSqsMessage } from "../../../../lib/local/lambda/sqs-event-source";
 
 interface Waiter {
   readonly max: number;
@@ -34,7 +31,7 @@ export class InMemoryEventSourceQueue implements EventSourceQueue {
 
   constructor(
     public readonly arn: string,
-    private readonly clock: PollerClock,
+    private readonly clock: Clock,
     /** Behave like an adapter that ignores the abort signal: a long poll runs its full wait. */
     private readonly options: { readonly ignoreAbort?: boolean } = {},
   ) {}

@@ -5,8 +5,11 @@ export interface Timer {
 }
 
 /**
- * The time source of the local SQS engine. Every duration (visibility, delay, long polling, move
- * task pacing) goes through it, so tests can substitute {@link ManualClock} and run instantly.
+ * The time source of the local pipeline. Every time it reads and every timer it sets for AWS's
+ * durations (SQS visibility, delays, long polls, move task pacing; the event source's batching
+ * window; EventBridge's retry back-off; Firehose's buffering and retries; archive retention;
+ * DynamoDB's time to live) go through it, so tests can substitute {@link ManualClock} and run
+ * instantly. Only code time (a function's init and invocation timeouts) is the wall clock's own.
  */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -27,6 +30,14 @@ export const systemClock: Clock = {
     return { cancel: () => clearTimeout(handle) };
   },
 };
+
+/**
+ * The wall clock's timers with the time read from `now`: for a test that fixes or moves the time
+ * stamps while buffering, retries and waits still run in real time.
+ */
+export function clockWithTime(now: () => number): Clock {
+  return { now, setTimer: systemClock.setTimer };
+}
 
 interface ManualTimer {
   readonly at: number;
@@ -100,6 +111,6 @@ export class ManualClock implements Clock {
  * Lets the promise continuations queued so far run (a macrotask turn drains the microtask queue).
  * It does not wait for real I/O: tests that advance a manual clock use an in-memory store.
  */
-async function settle(): Promise<void> {
+export async function settle(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
