@@ -31,9 +31,9 @@ export function exceedsJsonDepth(text: string, limit: number): boolean {
 }
 
 /**
- * The deepest nesting EventBridge's JSON reader accepts in an event's Detail. AWS does not publish
- * the figure; 1,000 is the default limit of the Jackson parser (`StreamReadConstraints`) that AWS's
- * Java services read JSON with, and deeper Detail gets `MalformedDetail`.
+ * The deepest nesting EventBridge accepts in an event's Detail. The PutEvents API reference says
+ * "PutEvents will only process nested JSON up to 1000 levels deep" (earlier editions said 1100);
+ * deeper Detail gets `MalformedDetail`.
  */
 export const MAX_DETAIL_NESTING_DEPTH = 1_000;
 

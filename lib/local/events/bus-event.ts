@@ -20,7 +20,7 @@ export interface BusEvent {
 
 /** One `PutEvents` request entry, as the wire carries it. */
 export interface PutEventsRequestEntry {
-  readonly Time?: number | string;
+  readonly Time?: number | string | null;
   readonly Source?: string;
   readonly Resources?: readonly string[];
   readonly DetailType?: string;
@@ -130,7 +130,8 @@ export function toBusEvent(entry: PutEventsRequestEntry, context: EntryContext):
   if (detail === null || typeof detail !== "object" || Array.isArray(detail)) {
     return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
   }
-  const time = entry.Time === undefined ? undefined : toDate(entry.Time);
+  // A null member is an absent one on the JSON protocol: the event takes the time it arrives.
+  const time = entry.Time === undefined || entry.Time === null ? undefined : toDate(entry.Time);
   if (time === null) {
     return {
       ErrorCode: "InvalidArgument",

@@ -10,6 +10,7 @@ import {
   RuleIndex,
   testEventPattern,
 } from "../pattern";
+import { type JsonOperation, jsonService, type RequestErrors, type RequestInput } from "../request-input";
 import { escapeForLog, exceedsJsonDepth, MAX_DETAIL_NESTING_DEPTH } from "../untrusted-text";
 import { ArchiveStore } from "./archive-store";
 import {
@@ -52,12 +53,27 @@ function epochSeconds(date: Date | undefined): number | undefined {
   return date === undefined ? undefined : date.getTime() / 1000;
 }
 
-function requireString(input: Record<string, unknown>, field: string): string {
-  const value = input[field];
-  if (typeof value !== "string" || value.length === 0) {
+/** EventBridge's answers to a missing member and to one of the wrong type. */
+const EVENTBRIDGE_REQUEST_ERRORS: RequestErrors = {
+  missing: (member) =>
+    new AwsServiceError(
+      "ValidationException",
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    ),
+  invalid: (member, value, expected) =>
+    new AwsServiceError(
+      "SerializationException",
+      `Cannot read member ${member}: expected ${expected}, got ${escapeForLog((JSON.stringify(value) ?? String(value)).slice(0, 80))}.`,
+    ),
+};
+
+/** A required name or ARN member: a non-empty string. */
+function requireName(input: RequestInput, member: string): string {
+  const value = input.string(member);
+  if (value.length === 0) {
     throw new AwsServiceError(
       "ValidationException",
-      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+      `1 validation error detected: Value '' at '${member}' failed to satisfy constraint: Member must have length greater than or equal to 1`,
     );
   }
   return value;
@@ -142,7 +158,15 @@ export class LocalEventBridge {
           this.log?.(`replay ${replay.name} ${replay.state.toLowerCase()} (${replay.replayedCount} events)`);
       },
     });
-    this.service = (operation, input) => this.handle(operation, input);
+    const operations = this.operations();
+    this.service = jsonService(operations, {
+      errors: EVENTBRIDGE_REQUEST_ERRORS,
+      unsupported: (operation, supported) =>
+        new AwsServiceError(
+          "UnknownOperationException",
+          `The local EventBridge does not implement ${escapeForLog(operation)}. Supported: ${supported.join(", ")}.`,
+        ),
+    });
   }
 
   /** Opens the archives (loading their counts and applying retention). */
@@ -326,59 +350,55 @@ export class LocalEventBridge {
     return rule;
   }
 
-  private async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
-    switch (operation) {
-      case "PutEvents":
-        return this.putEvents(readPutEventsEntries(input.Entries));
-      case "TestEventPattern":
-        return this.testEventPattern(input);
-      case "ListEventBuses":
+  /** The operations the local EventBridge serves; every other one is `UnknownOperationException`. */
+  private operations(): Record<string, JsonOperation> {
+    const byPrefix = <T extends { readonly name: string }>(items: Iterable<T>, input: RequestInput): T[] => {
+      const prefix = input.optionalString("NamePrefix") ?? "";
+      return [...items].filter((item) => item.name.startsWith(prefix));
+    };
+    return {
+      PutEvents: (input) => this.putEvents(readPutEventsEntries(input.raw("Entries"))),
+      TestEventPattern: (input) => this.testEventPattern(input),
+      ListEventBuses: (input) => ({
+        EventBuses: byPrefix(this.buses.values(), input).map((b) => ({ Name: b.name, Arn: b.arn })),
+      }),
+      ListRules: (input) => {
+        const bus = this.resolveBus(input.optionalString("EventBusName"));
         return {
-          EventBuses: [...this.buses.values()]
-            .filter((b) => typeof input.NamePrefix !== "string" || b.name.startsWith(input.NamePrefix))
-            .map((b) => ({ Name: b.name, Arn: b.arn })),
-        };
-      case "ListRules": {
-        const bus = this.resolveBus(input.EventBusName as string | undefined);
-        const prefix = typeof input.NamePrefix === "string" ? input.NamePrefix : "";
-        return {
-          Rules: [...this.rulesByArn.values()]
-            .map((r) => r.definition)
-            .filter((r) => r.busName === bus.name && r.name.startsWith(prefix))
+          Rules: byPrefix(
+            [...this.rulesByArn.values()].map((r) => r.definition),
+            input,
+          )
+            .filter((r) => r.busName === bus.name)
             .map(describeRule),
         };
-      }
-      case "DescribeRule":
-        return describeRule(
-          this.ruleByName(requireString(input, "Name"), input.EventBusName as string | undefined).definition,
-        );
-      case "ListTargetsByRule": {
-        const rule = this.ruleByName(requireString(input, "Rule"), input.EventBusName as string | undefined);
+      },
+      DescribeRule: (input) =>
+        describeRule(
+          this.ruleByName(requireName(input, "Name"), input.optionalString("EventBusName")).definition,
+        ),
+      ListTargetsByRule: (input) => {
+        const rule = this.ruleByName(requireName(input, "Rule"), input.optionalString("EventBusName"));
         return { Targets: rule.definition.targets.map(describeTarget) };
-      }
-      case "ListArchives":
+      },
+      ListArchives: (input) => ({
+        Archives: byPrefix(this.archives.values(), input).map((a) => this.describeArchive(a)),
+      }),
+      DescribeArchive: (input) => this.describeArchive(this.archiveByName(requireName(input, "ArchiveName"))),
+      StartReplay: (input) => this.startReplay(input),
+      DescribeReplay: (input) => describeReplay(this.replayByName(requireName(input, "ReplayName"))),
+      ListReplays: (input) => {
+        const state = input.optionalString("State");
+        const sourceArn = input.optionalString("EventSourceArn");
         return {
-          Archives: [...this.archives.values()]
-            .filter((a) => typeof input.NamePrefix !== "string" || a.name.startsWith(input.NamePrefix))
-            .map((a) => this.describeArchive(a)),
-        };
-      case "DescribeArchive":
-        return this.describeArchive(this.archiveByName(requireString(input, "ArchiveName")));
-      case "StartReplay":
-        return this.startReplay(input);
-      case "DescribeReplay":
-        return describeReplay(this.replayByName(requireString(input, "ReplayName")));
-      case "ListReplays":
-        return {
-          Replays: this.replays
-            .list()
-            .filter((r) => typeof input.NamePrefix !== "string" || r.name.startsWith(input.NamePrefix))
-            .filter((r) => typeof input.State !== "string" || r.state === input.State)
-            .filter((r) => typeof input.EventSourceArn !== "string" || r.archive.arn === input.EventSourceArn)
+          Replays: byPrefix(this.replays.list(), input)
+            .filter((r) => state === undefined || r.state === state)
+            .filter((r) => sourceArn === undefined || r.archive.arn === sourceArn)
             .map(describeReplay),
         };
-      case "CancelReplay": {
-        const replay = this.replayByName(requireString(input, "ReplayName"));
+      },
+      CancelReplay: (input) => {
+        const replay = this.replayByName(requireName(input, "ReplayName"));
         if (replay.state !== "STARTING" && replay.state !== "RUNNING") {
           throw new AwsServiceError(
             "IllegalStatusException",
@@ -387,18 +407,13 @@ export class LocalEventBridge {
         }
         this.replays.cancel(replay);
         return { ReplayArn: replay.arn, State: "CANCELLING" };
-      }
-      default:
-        throw new AwsServiceError(
-          "UnknownOperationException",
-          `The local EventBridge does not implement ${operation}. Supported: PutEvents, TestEventPattern, ListEventBuses, ListRules, DescribeRule, ListTargetsByRule, ListArchives, DescribeArchive, StartReplay, DescribeReplay, ListReplays, CancelReplay.`,
-        );
-    }
+      },
+    };
   }
 
-  private testEventPattern(input: Record<string, unknown>): { Result: boolean } {
-    const pattern = requireString(input, "EventPattern");
-    const event = requireString(input, "Event");
+  private testEventPattern(input: RequestInput): { Result: boolean } {
+    const pattern = requireName(input, "EventPattern");
+    const event = requireName(input, "Event");
     if (exceedsJsonDepth(pattern, MAX_DETAIL_NESTING_DEPTH)) {
       throw new AwsServiceError(
         "InvalidEventPatternException",
@@ -437,45 +452,50 @@ export class LocalEventBridge {
     };
   }
 
-  private startReplay(input: Record<string, unknown>): Record<string, unknown> {
-    const name = requireString(input, "ReplayName");
-    const sourceArn = requireString(input, "EventSourceArn");
+  private startReplay(input: RequestInput): Record<string, unknown> {
+    const name = requireName(input, "ReplayName");
+    const sourceArn = requireName(input, "EventSourceArn");
+    const start = input.timestamp("EventStartTime");
+    const end = input.timestamp("EventEndTime");
+    const destination = input.optionalStructure("Destination");
+    const destinationArn = destination?.optionalString("Arn");
+    const filterArns = destination?.optionalStringList("FilterArns") ?? [];
+    const description = input.optionalString("Description");
     if (this.replays.get(name)) {
       throw new AwsServiceError("ResourceAlreadyExistsException", `Replay ${name} already exists.`);
     }
     const archiveName = sourceArn.replace(/^arn:[^:]+:events:[^:]*:[^:]*:archive\//, "");
     const archive = this.archiveByName(archiveName);
-    const start = toDate(input.EventStartTime, "EventStartTime");
-    const end = toDate(input.EventEndTime, "EventEndTime");
     if (start.getTime() >= end.getTime()) {
       throw new AwsServiceError(
         "ValidationException",
         "Parameter EventStartTime is not valid. Reason: EventStartTime must be before EventEndTime.",
       );
     }
-    const destination = (input.Destination ?? {}) as { Arn?: string; FilterArns?: string[] };
     const definition = this.model.archives.find((a) => a.name === archiveName);
-    if (destination.Arn === undefined || destination.Arn !== definition?.sourceBusArn) {
+    if (destinationArn === undefined || destinationArn !== definition?.sourceBusArn) {
       throw new AwsServiceError(
         "ValidationException",
-        `Parameter Destination.Arn is not valid. Reason: a replay goes only to the archive's source bus (${definition?.sourceBusArn}); got ${String(destination.Arn)}.`,
+        `Parameter Destination.Arn is not valid. Reason: a replay goes only to the archive's source bus (${definition?.sourceBusArn}); got ${String(destinationArn)}.`,
       );
     }
-    for (const ruleArn of destination.FilterArns ?? []) {
+    for (const ruleArn of filterArns) {
       if (!this.rulesByArn.has(ruleArn)) {
         throw new AwsServiceError("ResourceNotFoundException", `Rule ${ruleArn} does not exist.`);
       }
     }
     const replay = this.replays.start({
       name,
-      description: typeof input.Description === "string" ? input.Description : undefined,
+      description,
       archive,
-      destinationBusArn: destination.Arn,
-      filterArns: destination.FilterArns ?? [],
+      destinationBusArn: destinationArn,
+      filterArns,
       eventStartTime: start,
       eventEndTime: end,
     });
-    this.log?.(`replay ${name} started from ${archive.name}: ${start.toISOString()} .. ${end.toISOString()}`);
+    this.log?.(
+      `replay ${escapeForLog(name)} started from ${archive.name}: ${start.toISOString()} .. ${end.toISOString()}`,
+    );
     return {
       ReplayArn: replay.arn,
       State: replay.state,
@@ -488,22 +508,6 @@ export class LocalEventBridge {
     if (!replay) throw new AwsServiceError("ResourceNotFoundException", `Replay ${name} does not exist.`);
     return replay;
   }
-}
-
-function toDate(value: unknown, field: string): Date {
-  const date =
-    typeof value === "number"
-      ? new Date(value * 1000)
-      : typeof value === "string"
-        ? new Date(value)
-        : undefined;
-  if (date === undefined || Number.isNaN(date.getTime())) {
-    throw new AwsServiceError(
-      "ValidationException",
-      `Parameter ${field} is not valid: expected a timestamp, got ${String(value)}.`,
-    );
-  }
-  return date;
 }
 
 function describeRule(rule: LocalRuleDefinition): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { AWS_LIMITS } from "../../aws-limits";
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
+import { jsonService, type RequestErrors, RequestInput } from "../request-input";
 import { checkSqsParameter, SqsConfigurationError, SqsJournalError, sqsError } from "./errors";
 import { type MessageAttributeMap, type MessageAttributeValue, md5OfMessageAttributes } from "./md5";
 import { MAX_MESSAGE_SIZE_BYTES, messageSize } from "./message";
@@ -21,7 +22,6 @@ export interface SqsServiceOptions {
 }
 
 type Input = Record<string, unknown>;
-type Operation = (input: Input) => Promise<unknown>;
 
 /** Every operation of the SQS API (2012-11-05), implemented or not. */
 const SQS_OPERATIONS = [
@@ -103,20 +103,20 @@ const ABSENT_QUEUE_ATTRIBUTES = new Set([
  */
 export function createSqsService(store: QueueStore, options: SqsServiceOptions): AwsJsonService {
   assertQueuesMatchEndpoint(store, options);
-  const queueFor = (input: Input): LocalQueue => {
-    const url = requiredString(input, "QueueUrl");
+  const queueFor = (input: RequestInput): LocalQueue => {
+    const url = input.string("QueueUrl");
     const queue = store.queueByUrl(url);
     if (queue === undefined) throw queueDoesNotExist(store, url);
     return queue;
   };
 
-  const operations: Record<string, Operation> = {
+  const operations: Record<string, (input: RequestInput) => Promise<unknown>> = {
     async ListQueues(input) {
-      const prefix = optionalString(input, "QueueNamePrefix") ?? "";
-      const maxResults = optionalInteger(input, "MaxResults");
+      const prefix = input.optionalString("QueueNamePrefix") ?? "";
+      const maxResults = input.optionalInteger("MaxResults");
       if (maxResults !== undefined) checkSqsParameter("MaxResults", maxResults, AWS_LIMITS.sqsListMaxResults);
       const matching = store.queues.filter((queue) => queue.name.startsWith(prefix));
-      const start = decodeOffset(optionalString(input, "NextToken"), matching.length);
+      const start = decodeOffset(input.optionalString("NextToken"), matching.length);
       const end = Math.min(matching.length, start + (maxResults ?? 1000));
       const urls = matching.slice(start, end).map((queue) => queue.url);
       return {
@@ -126,8 +126,8 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
     },
 
     async GetQueueUrl(input) {
-      const name = requiredString(input, "QueueName");
-      const owner = optionalString(input, "QueueOwnerAWSAccountId");
+      const name = input.string("QueueName");
+      const owner = input.optionalString("QueueOwnerAWSAccountId");
       const queue = store.queue(name);
       if (queue === undefined || (owner !== undefined && owner !== options.accountId)) {
         throw queueDoesNotExist(store, owner === undefined ? name : `${owner}/${name}`);
@@ -137,7 +137,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
 
     async GetQueueAttributes(input) {
       const queue = queueFor(input);
-      const requested = optionalStringList(input, "AttributeNames") ?? [];
+      const requested = input.optionalStringList("AttributeNames") ?? [];
       const names = new Set<QueueAttributeName>();
       for (const name of requested) {
         if (name === "All") {
@@ -162,10 +162,10 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
 
     async ListDeadLetterSourceQueues(input) {
       const queue = queueFor(input);
-      const maxResults = optionalInteger(input, "MaxResults");
+      const maxResults = input.optionalInteger("MaxResults");
       if (maxResults !== undefined) checkSqsParameter("MaxResults", maxResults, AWS_LIMITS.sqsListMaxResults);
       const sources = store.queues.filter((q) => q.settings.redrive?.deadLetterTargetArn === queue.arn);
-      const start = decodeOffset(optionalString(input, "NextToken"), sources.length);
+      const start = decodeOffset(input.optionalString("NextToken"), sources.length);
       const end = Math.min(sources.length, start + (maxResults ?? 1000));
       // `queueUrls` is lower camel case in the SQS model, unlike every other member.
       return {
@@ -178,8 +178,8 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
       const queue = queueFor(input);
       assertStandardQueueParameters(input);
       const result = await queue.send({
-        body: requiredString(input, "MessageBody"),
-        delaySeconds: optionalInteger(input, "DelaySeconds"),
+        body: input.string("MessageBody"),
+        delaySeconds: input.optionalInteger("DelaySeconds"),
         messageAttributes: optionalAttributeMap(input, "MessageAttributes"),
         messageSystemAttributes: optionalAttributeMap(input, "MessageSystemAttributes"),
         senderId: options.accountId,
@@ -197,7 +197,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
       const entries = batchEntries(input, "SendMessageBatchRequestEntry");
       let total = 0;
       const parsed = entries.map(({ id, entry }) => {
-        const body = optionalString(entry, "MessageBody") ?? "";
+        const body = entry.optionalString("MessageBody") ?? "";
         const messageAttributes = optionalAttributeMap(entry, "MessageAttributes") ?? {};
         total += messageSize(body, messageAttributes);
         return { id, entry, body, messageAttributes };
@@ -216,7 +216,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
             assertStandardQueueParameters(entry);
             const result = await queue.send({
               body,
-              delaySeconds: optionalInteger(entry, "DelaySeconds"),
+              delaySeconds: entry.optionalInteger("DelaySeconds"),
               messageAttributes,
               messageSystemAttributes: optionalAttributeMap(entry, "MessageSystemAttributes"),
               senderId: options.accountId,
@@ -238,14 +238,14 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
       const queue = queueFor(input);
       // Every parameter is read before receiving: a bad one must not leave messages invisible.
       const systemNames = [
-        ...(optionalStringList(input, "AttributeNames") ?? []),
-        ...(optionalStringList(input, "MessageSystemAttributeNames") ?? []),
+        ...(input.optionalStringList("AttributeNames") ?? []),
+        ...(input.optionalStringList("MessageSystemAttributeNames") ?? []),
       ];
-      const attributeNames = optionalStringList(input, "MessageAttributeNames") ?? [];
+      const attributeNames = input.optionalStringList("MessageAttributeNames") ?? [];
       const received = await queue.receive({
-        maxMessages: optionalInteger(input, "MaxNumberOfMessages"),
-        visibilityTimeoutSeconds: optionalInteger(input, "VisibilityTimeout"),
-        waitTimeSeconds: optionalInteger(input, "WaitTimeSeconds"),
+        maxMessages: input.optionalInteger("MaxNumberOfMessages"),
+        visibilityTimeoutSeconds: input.optionalInteger("VisibilityTimeout"),
+        waitTimeSeconds: input.optionalInteger("WaitTimeSeconds"),
       });
       if (received.length === 0) return {};
       return { Messages: received.map((message) => toWireMessage(message, systemNames, attributeNames)) };
@@ -253,7 +253,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
 
     async DeleteMessage(input) {
       const queue = queueFor(input);
-      await queue.delete(requiredString(input, "ReceiptHandle"));
+      await queue.delete(input.string("ReceiptHandle"));
       return {};
     },
 
@@ -263,7 +263,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
       const outcomes = await Promise.all(
         entries.map(({ id, entry }) =>
           settle(id, async () => {
-            await queue.delete(requiredString(entry, "ReceiptHandle"));
+            await queue.delete(entry.string("ReceiptHandle"));
             return { Id: id };
           }),
         ),
@@ -273,10 +273,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
 
     async ChangeMessageVisibility(input) {
       const queue = queueFor(input);
-      await queue.changeVisibility(
-        requiredString(input, "ReceiptHandle"),
-        requiredInteger(input, "VisibilityTimeout"),
-      );
+      await queue.changeVisibility(input.string("ReceiptHandle"), input.integer("VisibilityTimeout"));
       return {};
     },
 
@@ -286,10 +283,7 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
       const outcomes = await Promise.all(
         entries.map(({ id, entry }) =>
           settle(id, async () => {
-            await queue.changeVisibility(
-              requiredString(entry, "ReceiptHandle"),
-              requiredInteger(entry, "VisibilityTimeout"),
-            );
+            await queue.changeVisibility(entry.string("ReceiptHandle"), entry.integer("VisibilityTimeout"));
             return { Id: id };
           }),
         ),
@@ -304,37 +298,30 @@ export function createSqsService(store: QueueStore, options: SqsServiceOptions):
 
     async StartMessageMoveTask(input) {
       const taskHandle = store.moveTasks.start({
-        sourceArn: requiredString(input, "SourceArn"),
-        destinationArn: optionalString(input, "DestinationArn"),
-        maxNumberOfMessagesPerSecond: optionalInteger(input, "MaxNumberOfMessagesPerSecond"),
+        sourceArn: input.string("SourceArn"),
+        destinationArn: input.optionalString("DestinationArn"),
+        maxNumberOfMessagesPerSecond: input.optionalInteger("MaxNumberOfMessagesPerSecond"),
       });
       return { TaskHandle: taskHandle };
     },
 
     async ListMessageMoveTasks(input) {
-      const tasks = store.moveTasks.list(
-        requiredString(input, "SourceArn"),
-        optionalInteger(input, "MaxResults"),
-      );
+      const tasks = store.moveTasks.list(input.string("SourceArn"), input.optionalInteger("MaxResults"));
       return { Results: tasks.map(toWireMoveTask) };
     },
 
     async CancelMessageMoveTask(input) {
-      const moved = store.moveTasks.cancel(requiredString(input, "TaskHandle"));
+      const moved = store.moveTasks.cancel(input.string("TaskHandle"));
       return { ApproximateNumberOfMessagesMoved: moved };
     },
   };
 
-  return async (operation, input) => {
-    const handler = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
-    if (handler === undefined) throw unsupported(operation, Object.keys(operations));
-    try {
-      return await handler(input);
-    } catch (error) {
-      if (error instanceof SqsJournalError) throw sqsError("InternalError", error.message);
-      throw error;
-    }
-  };
+  return jsonService(operations, {
+    errors: SQS_REQUEST_ERRORS,
+    unsupported,
+    mapError: (error) =>
+      error instanceof SqsJournalError ? sqsError("InternalError", error.message) : error,
+  });
 }
 
 function unsupported(operation: string, supported: readonly string[]): AwsServiceError {
@@ -376,8 +363,8 @@ function assertQueuesMatchEndpoint(store: QueueStore, options: SqsServiceOptions
   }
 }
 
-function assertStandardQueueParameters(input: Input): void {
-  if (input.MessageDeduplicationId !== undefined) {
+function assertStandardQueueParameters(input: RequestInput): void {
+  if (input.raw("MessageDeduplicationId") !== undefined) {
     throw sqsError(
       "InvalidParameterValue",
       "The request includes parameter MessageDeduplicationId, which is not valid for this queue type: it " +
@@ -502,8 +489,8 @@ function batchResult(outcomes: readonly Outcome[]): { Successful: unknown[]; Fai
 }
 
 /** The request-level checks of every batch operation, in the order SQS applies them. */
-function batchEntries(input: Input, entryType: string): { id: string; entry: Input }[] {
-  const raw = input.Entries;
+function batchEntries(input: RequestInput, entryType: string): { id: string; entry: RequestInput }[] {
+  const raw = input.raw("Entries");
   if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
     throw sqsError("EmptyBatchRequest", `There should be at least one ${entryType} in the request.`);
   }
@@ -536,13 +523,16 @@ function batchEntries(input: Input, entryType: string): { id: string; entry: Inp
       );
     }
     seen.add(id);
-    return { id, entry };
+    return { id, entry: new RequestInput(entry, SQS_REQUEST_ERRORS) };
   });
 }
 
 function isObject(value: unknown): value is Input {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** SQS's answers to a missing member and to one of the wrong type. */
+const SQS_REQUEST_ERRORS: RequestErrors = { missing, invalid: wrongType };
 
 function missing(name: string): AwsServiceError {
   return sqsError("MissingParameter", `The request must contain the parameter ${name}.`);
@@ -555,43 +545,8 @@ function wrongType(name: string, value: unknown, expected: string): AwsServiceEr
   );
 }
 
-function requiredString(input: Input, name: string): string {
-  const value = optionalString(input, name);
-  if (value === undefined) throw missing(name);
-  return value;
-}
-
-function optionalString(input: Input, name: string): string | undefined {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw wrongType(name, value, "a string");
-  return value;
-}
-
-function requiredInteger(input: Input, name: string): number {
-  const value = optionalInteger(input, name);
-  if (value === undefined) throw missing(name);
-  return value;
-}
-
-function optionalInteger(input: Input, name: string): number | undefined {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value)) throw wrongType(name, value, "an integer");
-  return value;
-}
-
-function optionalStringList(input: Input, name: string): string[] | undefined {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
-    throw wrongType(name, value, "a list of strings");
-  }
-  return value;
-}
-
-function optionalAttributeMap(input: Input, name: string): MessageAttributeMap | undefined {
-  const value = input[name];
+function optionalAttributeMap(input: RequestInput, name: string): MessageAttributeMap | undefined {
+  const value = input.raw(name);
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw wrongType(name, value, "a map of attribute name to value");
   const attributes: Record<string, MessageAttributeValue> = {};
@@ -605,10 +560,11 @@ function optionalAttributeMap(input: Input, name: string): MessageAttributeMap |
           "Use StringValue or BinaryValue.",
       );
     }
+    const members = new RequestInput(attribute, SQS_REQUEST_ERRORS, `${name}.${attributeName}.`);
     attributes[attributeName] = {
-      DataType: optionalString(attribute, "DataType") ?? "",
-      StringValue: optionalString(attribute, "StringValue"),
-      BinaryValue: optionalString(attribute, "BinaryValue"),
+      DataType: members.optionalString("DataType") ?? "",
+      StringValue: members.optionalString("StringValue"),
+      BinaryValue: members.optionalString("BinaryValue"),
     };
   }
   return attributes;

@@ -230,6 +230,50 @@ describe("the local EventBridge", () => {
     await expect(call).rejects.toMatchObject({ code: "ValidationException" });
   });
 
+  it.each([
+    [
+      "FilterArns that is not a list",
+      { Arn: BUS_ARN, FilterArns: "rule/eventrail/inventory" },
+      "Destination.FilterArns",
+    ],
+    ["FilterArns holding a number", { Arn: BUS_ARN, FilterArns: [7] }, "Destination.FilterArns"],
+    ["a Destination that is not a structure", "bus", "Destination"],
+    ["an Arn that is not a string", { Arn: 12 }, "Destination.Arn"],
+  ])("refuses a StartReplay whose %s as a client error naming the member", async (_, destination, member) => {
+    const { bridge } = await start();
+
+    const call = bridge.service("StartReplay", {
+      ReplayName: "malformed",
+      EventSourceArn: ARCHIVE_ARN,
+      EventStartTime: 0,
+      EventEndTime: Date.now() / 1000,
+      Destination: destination,
+    });
+
+    await expect(call).rejects.toMatchObject({ code: "SerializationException", statusCode: 400 });
+    await expect(call).rejects.toThrow(`Cannot read member ${member}`);
+  });
+
+  it("names every operation it serves when asked for one it does not", async () => {
+    const { bridge } = await start();
+
+    const call = bridge.service("PutRule", { Name: "x" });
+
+    await expect(call).rejects.toMatchObject({ code: "UnknownOperationException" });
+    await expect(call).rejects.toThrow(/Supported: PutEvents, TestEventPattern, .*CancelReplay\./);
+  });
+
+  it("stamps an entry whose Time is null with the time it arrives, as an absent Time", async () => {
+    const { bridge, delivered } = await start();
+    const before = Date.now();
+
+    await bridge.service("PutEvents", { Entries: [{ ...orderPlaced, Time: null }] });
+
+    expect(Date.parse(String(delivered[0]?.event.time))).toBeGreaterThanOrEqual(
+      Math.floor(before / 1000) * 1000,
+    );
+  });
+
   it("answers TestEventPattern with EventBridge's semantics", async () => {
     const { bridge } = await start();
     const event = JSON.stringify({
