@@ -130,18 +130,7 @@ export class LocalPipeline {
       });
       started.push(dynamoDb);
       const queues = await QueueStore.open({
-        queues: model.queues.map((q) => ({
-          name: q.name,
-          arn: q.arn,
-          url: q.url,
-          visibilityTimeoutSeconds: q.visibilityTimeoutSeconds,
-          messageRetentionSeconds: q.messageRetentionSeconds,
-          delaySeconds: q.delaySeconds,
-          receiveMessageWaitTimeSeconds: q.receiveMessageWaitTimeSeconds,
-          maximumMessageSizeBytes: q.maximumMessageSize,
-          redrive: q.redrive,
-          fifo: false,
-        })),
+        queues: model.queues,
         stateDir: options.stateDir,
         timeScale,
         clock,

@@ -4,6 +4,8 @@
  * what runs locally is what deploys.
  */
 
+import type { QueueSettings } from "./sqs/queue";
+
 /** A resource of the stack as CloudFormation lists it: logical id, type and physical id. */
 export interface LocalStackResource {
   readonly logicalId: string;
@@ -12,18 +14,13 @@ export interface LocalStackResource {
   readonly physicalId: string;
 }
 
-/** An SQS queue of the template. */
-export interface LocalQueueDefinition {
+/**
+ * An SQS queue of the template, with SQS's defaults applied where it leaves an attribute out: the
+ * settings the local SQS engine runs a queue with, plus the logical id.
+ */
+export interface LocalQueueDefinition
+  extends Omit<QueueSettings, "kmsMasterKeyId" | "kmsDataKeyReusePeriodSeconds"> {
   readonly logicalId: string;
-  readonly name: string;
-  readonly arn: string;
-  readonly url: string;
-  readonly visibilityTimeoutSeconds: number;
-  readonly messageRetentionSeconds: number;
-  readonly delaySeconds: number;
-  readonly receiveMessageWaitTimeSeconds: number;
-  readonly maximumMessageSize: number;
-  readonly redrive?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
 }
 
 /** A custom event bus. */
