@@ -60,6 +60,7 @@ export const AWS_LIMITS = {
   // Firehose and S3
   firehoseBufferingIntervalSeconds: { min: 0, max: 900, unit: "s", limitOf: "Firehose's limit for S3" },
   firehoseBufferingSizeMiB: { min: 1, max: 128, unit: "MiB", limitOf: "Firehose's limit for S3" },
+  firehosePutRecordBatchRecords: { min: 1, max: 500, limitOf: "Firehose's limit for PutRecordBatch" },
   s3ExpirationDays: { min: 1, unit: "days", limitOf: "S3's limit for a lifecycle rule" },
   // DynamoDB
   dynamoDbItemBytes: { min: 1, max: 409_600, unit: "bytes", limitOf: "DynamoDB's item size limit" },

@@ -1,21 +1,26 @@
+import { AWS_LIMITS } from "../../aws-limits";
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
+import { jsonService, type RequestErrors, RequestInput } from "../request-input";
+import { escapeForLog } from "../untrusted-text";
 import { type DeliveryStreamSink, FirehoseRecordError } from "./delivery-stream-sink";
 
-/** PutRecordBatch takes at most 500 records. */
-const MAX_BATCH_RECORDS = 500;
-
-interface FirehoseRecord {
-  readonly Data?: unknown;
-}
-
-function decode(record: FirehoseRecord | undefined, where: string): string {
-  if (typeof record?.Data !== "string") {
-    throw new AwsServiceError(
+/** Firehose's answers to a missing member and to one of the wrong type. */
+const FIREHOSE_REQUEST_ERRORS: RequestErrors = {
+  missing: (member) =>
+    new AwsServiceError(
       "ValidationException",
-      `1 validation error detected: Value null at '${where}.data' failed to satisfy constraint: Member must not be null`,
-    );
-  }
-  return Buffer.from(record.Data, "base64").toString("utf8");
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    ),
+  invalid: (member, value, expected) =>
+    new AwsServiceError(
+      "SerializationException",
+      `Cannot read member ${member}: expected ${expected}, got ${escapeForLog((JSON.stringify(value) ?? String(value)).slice(0, 80))}.`,
+    ),
+};
+
+/** A record's `Data`: base64 on the wire, the record's bytes as text here. */
+function decode(record: RequestInput): string {
+  return Buffer.from(record.string("Data"), "base64").toString("utf8");
 }
 
 /**
@@ -24,44 +29,55 @@ function decode(record: FirehoseRecord | undefined, where: string): string {
  * PutRecordBatch (per-record failures reported in place, as Firehose does), ListDeliveryStreams.
  */
 export function createFirehoseService(sinks: readonly DeliveryStreamSink[]): AwsJsonService {
-  const sinkNamed = (name: unknown): DeliveryStreamSink => {
+  const sinkFor = (input: RequestInput): DeliveryStreamSink => {
+    const name = input.string("DeliveryStreamName");
     const sink = sinks.find((s) => s.stream.name === name);
     if (!sink) {
       throw new AwsServiceError(
         "ResourceNotFoundException",
-        `Firehose ${String(name)} under account 000000000000 not found. The template declares: ${sinks.map((s) => s.stream.name).join(", ") || "none"}.`,
+        `Firehose ${escapeForLog(name)} under account 000000000000 not found. The template declares: ${sinks.map((s) => s.stream.name).join(", ") || "none"}.`,
       );
     }
     return sink;
   };
-  return async (operation, input) => {
-    switch (operation) {
-      case "ListDeliveryStreams":
-        return { DeliveryStreamNames: sinks.map((s) => s.stream.name), HasMoreDeliveryStreams: false };
-      case "PutRecord": {
-        const sink = sinkNamed(input.DeliveryStreamName);
+  const range = AWS_LIMITS.firehosePutRecordBatchRecords;
+  return jsonService(
+    {
+      ListDeliveryStreams: () => ({
+        DeliveryStreamNames: sinks.map((s) => s.stream.name),
+        HasMoreDeliveryStreams: false,
+      }),
+      PutRecord: async (input) => {
+        const sink = sinkFor(input);
+        const record = input.optionalStructure("Record");
+        if (record === undefined) throw FIREHOSE_REQUEST_ERRORS.missing("Record");
         try {
-          await sink.put(decode(input.Record as FirehoseRecord | undefined, "record"));
+          await sink.put(decode(record));
         } catch (error) {
           if (error instanceof FirehoseRecordError)
             throw new AwsServiceError("ValidationException", error.message);
           throw error;
         }
         return { RecordId: crypto.randomUUID(), Encrypted: false };
-      }
-      case "PutRecordBatch": {
-        const sink = sinkNamed(input.DeliveryStreamName);
-        const records = (input.Records as FirehoseRecord[] | undefined) ?? [];
-        if (records.length === 0 || records.length > MAX_BATCH_RECORDS) {
+      },
+      PutRecordBatch: async (input) => {
+        const sink = sinkFor(input);
+        const records = input.raw("Records") ?? [];
+        if (!Array.isArray(records))
+          throw FIREHOSE_REQUEST_ERRORS.invalid("Records", records, "a list of records");
+        if (records.length < range.min || records.length > range.max) {
           throw new AwsServiceError(
             "ValidationException",
-            `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between 1 and ${MAX_BATCH_RECORDS}, got ${records.length}`,
+            `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between ${range.min} and ${range.max}, got ${records.length}`,
           );
         }
         const responses = [];
         for (const [index, record] of records.entries()) {
           try {
-            await sink.put(decode(record, `records.${index + 1}.member`));
+            if (typeof record !== "object" || record === null || Array.isArray(record)) {
+              throw FIREHOSE_REQUEST_ERRORS.invalid(`Records.${index}`, record, "a record (a JSON object)");
+            }
+            await sink.put(decode(new RequestInput(record, FIREHOSE_REQUEST_ERRORS, `Records.${index}.`)));
             responses.push({ RecordId: crypto.randomUUID() });
           } catch (error) {
             if (!(error instanceof FirehoseRecordError || error instanceof AwsServiceError)) throw error;
@@ -73,12 +89,15 @@ export function createFirehoseService(sinks: readonly DeliveryStreamSink[]): Aws
           Encrypted: false,
           RequestResponses: responses,
         };
-      }
-      default:
-        throw new AwsServiceError(
+      },
+    },
+    {
+      errors: FIREHOSE_REQUEST_ERRORS,
+      unsupported: (operation, supported) =>
+        new AwsServiceError(
           "UnknownOperationException",
-          `The local Firehose does not implement ${operation}. Supported: PutRecord, PutRecordBatch, ListDeliveryStreams.`,
-        );
-    }
-  };
+          `The local Firehose does not implement ${escapeForLog(operation)}. Supported: ${supported.join(", ")}.`,
+        ),
+    },
+  );
 }

@@ -86,4 +86,47 @@ describe("the local Firehose API", () => {
       /does not implement CreateDeliveryStream/,
     );
   });
+
+  it.each([
+    [
+      "a Records member that is not a list",
+      { DeliveryStreamName: "audit", Records: "x" },
+      "Cannot read member Records",
+    ],
+    [
+      "a Record that is not a structure",
+      { DeliveryStreamName: "audit", Record: "x" },
+      "Cannot read member Record",
+    ],
+    [
+      "a Data that is not a string",
+      { DeliveryStreamName: "audit", Record: { Data: 5 } },
+      "Cannot read member Record.Data",
+    ],
+  ])("refuses %s as a client error naming the member", async (_, input, message) => {
+    const { service } = await start();
+    const operation = "Records" in input ? "PutRecordBatch" : "PutRecord";
+
+    const call = service(operation, input);
+
+    await expect(call).rejects.toMatchObject({ code: "SerializationException", statusCode: 400 });
+    await expect(call).rejects.toThrow(message);
+  });
+
+  it("reports a batch record that is not a structure in its place, and writes the others", async () => {
+    const { service } = await start();
+
+    const batch = await service("PutRecordBatch", {
+      DeliveryStreamName: "audit",
+      Records: [{ Data: base64('{"id":"3"}') }, 7],
+    });
+
+    expect(batch).toMatchObject({
+      FailedPutCount: 1,
+      RequestResponses: [
+        { RecordId: expect.any(String) },
+        { ErrorMessage: expect.stringContaining("Records.1") },
+      ],
+    });
+  });
 });
