@@ -1,4 +1,5 @@
-import type { AwsJsonService, AwsServiceError } from "./aws-error";
+import { type AwsJsonService, AwsServiceError } from "./aws-error";
+import { escapeForLog } from "./untrusted-text";
 
 /**
  * How one service answers a request member that is missing or not of the type its API declares.
@@ -11,6 +12,24 @@ export interface RequestErrors {
   /** A member is present with a value the API does not accept; `expected` says what it accepts. */
   invalid(member: string, value: unknown, expected: string): AwsServiceError;
 }
+
+/**
+ * The answers of the services that validate with Coral's wording (EventBridge, Firehose): a missing
+ * member is `ValidationException` ("Member must not be null"), one of the wrong type the JSON
+ * protocol's `SerializationException`, naming the member and what it must be.
+ */
+export const CORAL_REQUEST_ERRORS: RequestErrors = {
+  missing: (member) =>
+    new AwsServiceError(
+      "ValidationException",
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    ),
+  invalid: (member, value, expected) =>
+    new AwsServiceError(
+      "SerializationException",
+      `Cannot read member ${member}: expected ${expected}, got ${escapeForLog((JSON.stringify(value) ?? String(value)).slice(0, 80))}.`,
+    ),
+};
 
 /**
  * The members of one JSON-protocol request, read with the types the API declares. Every service at

@@ -10,7 +10,7 @@ import {
   RuleIndex,
   testEventPattern,
 } from "../pattern";
-import { type JsonOperation, jsonService, type RequestErrors, type RequestInput } from "../request-input";
+import { CORAL_REQUEST_ERRORS, type JsonOperation, jsonService, type RequestInput } from "../request-input";
 import { escapeForLog, exceedsJsonDepth, MAX_DETAIL_NESTING_DEPTH } from "../untrusted-text";
 import { ArchiveStore } from "./archive-store";
 import {
@@ -52,20 +52,6 @@ interface CompiledRule {
 function epochSeconds(date: Date | undefined): number | undefined {
   return date === undefined ? undefined : date.getTime() / 1000;
 }
-
-/** EventBridge's answers to a missing member and to one of the wrong type. */
-const EVENTBRIDGE_REQUEST_ERRORS: RequestErrors = {
-  missing: (member) =>
-    new AwsServiceError(
-      "ValidationException",
-      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-    ),
-  invalid: (member, value, expected) =>
-    new AwsServiceError(
-      "SerializationException",
-      `Cannot read member ${member}: expected ${expected}, got ${escapeForLog((JSON.stringify(value) ?? String(value)).slice(0, 80))}.`,
-    ),
-};
 
 /** A required name or ARN member: a non-empty string. */
 function requireName(input: RequestInput, member: string): string {
@@ -160,7 +146,7 @@ export class LocalEventBridge {
     });
     const operations = this.operations();
     this.service = jsonService(operations, {
-      errors: EVENTBRIDGE_REQUEST_ERRORS,
+      errors: CORAL_REQUEST_ERRORS,
       unsupported: (operation, supported) =>
         new AwsServiceError(
           "UnknownOperationException",

@@ -1,22 +1,8 @@
 import { AWS_LIMITS } from "../../aws-limits";
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
-import { jsonService, type RequestErrors, RequestInput } from "../request-input";
+import { CORAL_REQUEST_ERRORS, jsonService, RequestInput } from "../request-input";
 import { escapeForLog } from "../untrusted-text";
 import { type DeliveryStreamSink, FirehoseRecordError } from "./delivery-stream-sink";
-
-/** Firehose's answers to a missing member and to one of the wrong type. */
-const FIREHOSE_REQUEST_ERRORS: RequestErrors = {
-  missing: (member) =>
-    new AwsServiceError(
-      "ValidationException",
-      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-    ),
-  invalid: (member, value, expected) =>
-    new AwsServiceError(
-      "SerializationException",
-      `Cannot read member ${member}: expected ${expected}, got ${escapeForLog((JSON.stringify(value) ?? String(value)).slice(0, 80))}.`,
-    ),
-};
 
 /** A record's `Data`: base64 on the wire, the record's bytes as text here. */
 function decode(record: RequestInput): string {
@@ -50,7 +36,7 @@ export function createFirehoseService(sinks: readonly DeliveryStreamSink[]): Aws
       PutRecord: async (input) => {
         const sink = sinkFor(input);
         const record = input.optionalStructure("Record");
-        if (record === undefined) throw FIREHOSE_REQUEST_ERRORS.missing("Record");
+        if (record === undefined) throw CORAL_REQUEST_ERRORS.missing("Record");
         try {
           await sink.put(decode(record));
         } catch (error) {
@@ -64,7 +50,7 @@ export function createFirehoseService(sinks: readonly DeliveryStreamSink[]): Aws
         const sink = sinkFor(input);
         const records = input.raw("Records") ?? [];
         if (!Array.isArray(records))
-          throw FIREHOSE_REQUEST_ERRORS.invalid("Records", records, "a list of records");
+          throw CORAL_REQUEST_ERRORS.invalid("Records", records, "a list of records");
         if (records.length < range.min || records.length > range.max) {
           throw new AwsServiceError(
             "ValidationException",
@@ -75,9 +61,9 @@ export function createFirehoseService(sinks: readonly DeliveryStreamSink[]): Aws
         for (const [index, record] of records.entries()) {
           try {
             if (typeof record !== "object" || record === null || Array.isArray(record)) {
-              throw FIREHOSE_REQUEST_ERRORS.invalid(`Records.${index}`, record, "a record (a JSON object)");
+              throw CORAL_REQUEST_ERRORS.invalid(`Records.${index}`, record, "a record (a JSON object)");
             }
-            await sink.put(decode(new RequestInput(record, FIREHOSE_REQUEST_ERRORS, `Records.${index}.`)));
+            await sink.put(decode(new RequestInput(record, CORAL_REQUEST_ERRORS, `Records.${index}.`)));
             responses.push({ RecordId: crypto.randomUUID() });
           } catch (error) {
             if (!(error instanceof FirehoseRecordError || error instanceof AwsServiceError)) throw error;
@@ -92,7 +78,7 @@ export function createFirehoseService(sinks: readonly DeliveryStreamSink[]): Aws
       },
     },
     {
-      errors: FIREHOSE_REQUEST_ERRORS,
+      errors: CORAL_REQUEST_ERRORS,
       unsupported: (operation, supported) =>
         new AwsServiceError(
           "UnknownOperationException",
