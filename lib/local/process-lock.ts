@@ -36,7 +36,8 @@ export async function acquireProcessLock(
   throw errors.contended();
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with id `pid` exists (on this machine, for any user). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import * as path from "node:path";
+import { isRunning } from "./process-lock";
 
 /**
  * How a running local pipeline tells the command line where it is: `eventrail local` writes a small
@@ -171,14 +172,4 @@ function readInfoFile(file: string): LocalRuntimeInfo | undefined {
     (info.cdkOutDir === undefined || typeof info.cdkOutDir === "string") &&
     typeof info.startedAt === "string";
   return valid ? (info as LocalRuntimeInfo) : undefined;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -518,24 +518,17 @@ export class FunctionRunner implements LambdaInvoker {
             }
           : { ok: false, requestId, durationMs: outcome.durationMs, ...timing, ...outcome.result.error };
       case "timeout":
-        this.discard(sandbox);
-        return {
-          ok: false,
-          requestId,
-          durationMs: outcome.durationMs,
-          ...timing,
-          errorType: "Sandbox.Timedout",
-          errorMessage: this.timeoutMessage(),
-          trace: [],
-        };
       case "crashed":
+        // The environment is gone either way: Lambda replaces it before the next invocation.
         this.discard(sandbox);
         return {
           ok: false,
           requestId,
           durationMs: outcome.durationMs,
           ...timing,
-          ...outcome.error,
+          ...(outcome.kind === "timeout"
+            ? { errorType: "Sandbox.Timedout", errorMessage: this.timeoutMessage(), trace: [] }
+            : outcome.error),
         };
     }
   }
