@@ -1,9 +1,6 @@
 import * as z from "zod";
+import { DETAIL_TYPE_PATTERN, SOURCE_PATTERN } from "../naming";
 
-/** Matches an EventBridge `source` a producer may use: reverse-DNS style, never the reserved `aws.` prefix. */
-const SOURCE_PATTERN = /^(?!aws\.)[a-z0-9][a-z0-9.-]{0,255}$/;
-/** A detail-type that is also a legal TypeScript identifier, so it can key maps and types. */
-const DETAIL_TYPE_PATTERN = /^[A-Z][A-Za-z0-9]{0,127}$/;
 const VERSION_PATTERN = /^\d+\.\d+$/;
 
 /**

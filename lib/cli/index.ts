@@ -60,6 +60,11 @@ export const commands: readonly LazyCommand[] = [
     async () => (await import("./commands/audit")).auditCommand,
   ),
   lazyCommand(
+    "new",
+    "Scaffold a new event type or subscription: declared, registered, with handler and test.",
+    async () => (await import("./commands/new")).newCommand,
+  ),
+  lazyCommand(
     "schemas",
     "Export the catalog's JSON Schemas; check the catalog against the registry for breaking changes.",
     async () => (await import("./commands/schemas")).schemasCommand,

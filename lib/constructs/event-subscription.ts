@@ -12,6 +12,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { AWS_DEFAULTS, AWS_LIMITS, type WholeNumberRange, wholeNumberOutOfRange } from "../aws-limits";
+import { SUBSCRIPTION_NAME_PATTERN } from "../naming";
 
 /**
  * An event type as a subscription routes it: where it comes from and what it is called. The
@@ -126,7 +127,6 @@ export class SubscriptionConfigError extends Error {
 /** CloudWatch namespace of every consumer's metrics; the `service` dimension is the subscription's name. */
 export const CONSUMER_METRICS_NAMESPACE = "eventrail";
 
-const NAME_PATTERN = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 const DEFAULTS = {
   timeout: Duration.seconds(30),
   memorySize: 256,
@@ -184,7 +184,7 @@ export function resolveSubscriptionSettings(
   definition: EventSubscriptionDefinition,
 ): ResolvedSubscriptionSettings {
   const name = definition.name;
-  if (!NAME_PATTERN.test(name)) {
+  if (!SUBSCRIPTION_NAME_PATTERN.test(name)) {
     throw new SubscriptionConfigError(
       `Subscription name "${name}" is invalid; expected 2-40 lower-case letters, digits and '-', starting with a letter, such as "order-shipping"`,
     );

@@ -446,7 +446,7 @@ describe("compareSchemaSets", () => {
     // Prepare
     const previous = new Map([
       ["eventrail.orders@OrderPlaced", orderSchema()],
-      ["eventrail.orders@OrderShipped", orderSchema()],
+      ["eventrail.orders@RetiredEventType", orderSchema()],
     ]);
     const next = new Map([
       [
@@ -466,7 +466,7 @@ describe("compareSchemaSets", () => {
     expect(report.eventTypes.map((t) => [t.schemaName, t.status, t.changes.map((c) => c.kind)])).toEqual([
       ["eventrail.orders@OrderCancelled", "added", ["event-type-added"]],
       ["eventrail.orders@OrderPlaced", "changed", ["type-changed"]],
-      ["eventrail.orders@OrderShipped", "removed", ["event-type-removed"]],
+      ["eventrail.orders@RetiredEventType", "removed", ["event-type-removed"]],
     ]);
   });
 
@@ -480,7 +480,7 @@ describe("compareSchemaSets", () => {
           data(doc).properties.couponCode = { type: "string" };
         }),
       ],
-      ["eventrail.orders@OrderShipped", orderSchema()],
+      ["eventrail.orders@RetiredEventType", orderSchema()],
     ]);
 
     // Act

@@ -98,16 +98,16 @@ describe("exportSchemaSet and readSchemaExport", () => {
 
   it("deletes the schema files of types no longer in the set and leaves other files alone", async () => {
     // Prepare
-    await writeFile(path.join(folder, "eventrail.orders@OrderShipped.json"), "{}");
+    await writeFile(path.join(folder, "eventrail.orders@RetiredEventType.json"), "{}");
     await writeFile(path.join(folder, "README.md"), "schemas");
 
     // Act
     const written = await exportSchemaSet(folder, catalogSchemaSet());
 
     // Assess
-    expect(written.removed).toEqual(["eventrail.orders@OrderShipped.json"]);
+    expect(written.removed).toEqual(["eventrail.orders@RetiredEventType.json"]);
     expect(await readdir(folder)).toContain("README.md");
-    expect(await readdir(folder)).not.toContain("eventrail.orders@OrderShipped.json");
+    expect(await readdir(folder)).not.toContain("eventrail.orders@RetiredEventType.json");
   });
 
   it("refuses a folder that does not exist, naming it", async () => {

@@ -183,7 +183,7 @@ describe("prepareEntry (a ready PutEvents entry)", () => {
       },
       /schemaVersion "2.0" is not compatible with the catalog's OrderCancelled 1.0/,
     ],
-    ["an unknown DetailType", { DetailType: "OrderShipped" }, /Unknown detail-type "OrderShipped"/],
+    ["an unknown DetailType", { DetailType: "NotInTheCatalog" }, /Unknown detail-type "NotInTheCatalog"/],
   ])("rejects %s", (_case, overrides, message) => {
     expect(() => prepareEntry(readyEntry(overrides), context)).toThrow(message);
   });

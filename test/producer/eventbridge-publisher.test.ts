@@ -222,7 +222,7 @@ describe("EventBridgePublisher", () => {
 
     it("rejects an unknown detail-type, listing the known ones", async () => {
       // Prepare
-      const unknown = { detailType: "OrderShipped", data: {} } as unknown as PublishInput;
+      const unknown = { detailType: "NotInTheCatalog", data: {} } as unknown as PublishInput;
 
       // Act
       const result = await publisher().publishAll([unknown]);
@@ -230,8 +230,8 @@ describe("EventBridgePublisher", () => {
       // Assess
       expect(result.outcomes[0]).toMatchObject({
         status: "invalid",
-        detailType: "OrderShipped",
-        errorMessage: expect.stringMatching(/Unknown detail-type "OrderShipped".*OrderPlaced/),
+        detailType: "NotInTheCatalog",
+        errorMessage: expect.stringMatching(/Unknown detail-type "NotInTheCatalog".*OrderPlaced/),
       });
     });
   });
