@@ -51,6 +51,9 @@ export interface EdgeServerProps {
 /** Requests larger than this are refused before parsing (AWS's largest JSON requests are far smaller). */
 const MAX_REQUEST_BYTES = 12 * 1_048_576;
 
+/** Answers one plain HTTP request (a route mounted with {@link EdgeServer.mountHttp}). */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
 /**
  * The local pipeline's single endpoint: one HTTP server on 127.0.0.1 speaking the AWS JSON
  * protocols, dispatching on `X-Amz-Target`, and the AWS query protocol (form-encoded, e.g.
@@ -65,6 +68,8 @@ export class EdgeServer {
     string,
     { readonly name: string; readonly service: AwsQueryService }
   >();
+  /** Plain HTTP handlers by path prefix (the console). */
+  private readonly httpRoutes = new Map<string, HttpHandler>();
   /** The `Host` values requests may carry: the loopback names of the port listened on. */
   private allowedHosts = new Set<string>();
 
@@ -102,6 +107,11 @@ export class EdgeServer {
    */
   public mountQuery(version: string, service: AwsQueryService, name = "CloudFormation"): void {
     this.queryRoutes.set(version, { name, service });
+  }
+
+  /** Serves plain HTTP requests whose path is `prefix` or starts with `prefix/`, after the Host and Origin checks. */
+  public mountHttp(prefix: string, handler: HttpHandler): void {
+    this.httpRoutes.set(prefix, handler);
   }
 
   public async close(): Promise<void> {
@@ -186,6 +196,22 @@ export class EdgeServer {
         { "content-type": "text/plain; charset=utf-8" },
         `Forbidden: requests from the web page at ${origin} are refused; the local pipeline serves the AWS SDK and CLI, and pages it serves itself.\n`,
       );
+    }
+    const pathname = (req.url ?? "/").split("?")[0] ?? "/";
+    for (const [prefix, handler] of this.httpRoutes) {
+      if (pathname === prefix || pathname.startsWith(`${prefix}/`)) {
+        try {
+          await handler(req, res);
+        } catch (error) {
+          this.props.log?.(
+            `edge: ${req.method} ${pathname} failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          if (!res.headersSent)
+            send(res, 500, { "content-type": "text/plain; charset=utf-8" }, "Internal error\n");
+          else res.end();
+        }
+        return;
+      }
     }
     const target = header(req, "x-amz-target");
     if (req.method === "GET" && (req.url === "/health" || req.url === "/")) {

@@ -9,7 +9,7 @@ import {
   createCloudFormationService,
 } from "./cloudformation/cloudformation-service";
 import { type LocalDynamoDb, startLocalDynamoDb } from "./dynamodb";
-import { EdgeServer } from "./edge-server";
+import { EdgeServer, type HttpHandler } from "./edge-server";
 import type { BusEvent } from "./events/bus-event";
 import { LocalEventBridge } from "./events/local-event-bridge";
 import { DeliveryError, type StringAttributes, type TargetSinks } from "./events/target-dispatcher";
@@ -27,6 +27,7 @@ import {
   SqsEventSourcePoller,
 } from "./lambda/sqs-event-source";
 import type { LocalPipelineModel } from "./model";
+import { observedInvoker, observedLog, type PipelineObserver } from "./pipeline-observer";
 import type { LocalQueue, ReceivedMessage } from "./sqs/queue";
 import { QueueStore, recoveryNotices } from "./sqs/queue-store";
 import { createSqsService } from "./sqs/sqs-service";
@@ -80,6 +81,11 @@ export interface LocalPipelineOptions {
    * a clock of its own. @default systemClock
    */
   readonly clock?: Clock;
+  /**
+   * Told of every step each event takes (the local console's trace); the functions' log lines are
+   * captured for it too. @default - none
+   */
+  readonly observer?: PipelineObserver;
 }
 
 /**
@@ -185,10 +191,14 @@ export class LocalPipeline {
           // time scale. Messages stay invisible while their invocation can run (see the pollers).
           timeScale: 1,
           // Lines nobody reads are dropped in the worker.
-          ...(options.log !== undefined && options.functionLogs !== false
+          ...(options.observer !== undefined || (options.log !== undefined && options.functionLogs !== false)
             ? {
-                onLog: (entry: FunctionLogEntry) =>
-                  log("function", `${entry.functionName} | ${entry.message}`),
+                onLog: (entry: FunctionLogEntry) => {
+                  if (options.log !== undefined && options.functionLogs !== false) {
+                    log("function", `${entry.functionName} | ${entry.message}`);
+                  }
+                  if (options.observer !== undefined) observedLog(options.observer, entry);
+                },
               }
             : {}),
         });
@@ -212,6 +222,7 @@ export class LocalPipeline {
         sinks: targetSinks,
         timeScale,
         clock,
+        observer: options.observer,
         ...(options.log === undefined ? {} : { log: (line: string) => log(classify(line), line) }),
       });
       await eventBridge.open();
@@ -247,7 +258,7 @@ export class LocalPipeline {
           const poller = new SqsEventSourcePoller({
             mapping,
             queue: eventSourceQueue(queue, model.region),
-            invoker: runner,
+            invoker: options.observer === undefined ? runner : observedInvoker(runner, options.observer),
             timeScale,
             clock,
             ...(options.log === undefined
@@ -268,6 +279,14 @@ export class LocalPipeline {
       for (const resource of started.reverse()) await resource.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Serves plain HTTP requests whose path starts with `prefix` (e.g. `/console`) on the edge's own
+   * port, behind its Host and Origin checks.
+   */
+  public serveHttp(prefix: string, handler: HttpHandler): void {
+    this.edge.mountHttp(prefix, handler);
   }
 
   /** The DynamoDB service behind the edge, for seeding and tests. */

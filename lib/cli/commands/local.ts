@@ -1,4 +1,6 @@
 import * as path from "node:path";
+import { CONSOLE_PATH, serveConsole } from "../../console/console-server";
+import { FlowRecorder } from "../../console/flow-recorder";
 import { seedExampleState } from "../../local/example-seed";
 import {
   DEFAULT_LOCAL_PORT,
@@ -108,6 +110,7 @@ export const localCommand = defineCommand({
       log("pipeline", `synthesizing the app into ${path.relative(projectRoot, cdkOutDir) || cdkOutDir} ...`);
       synthesizeAssembly(projectRoot, cdkOutDir);
     }
+    const recorder = new FlowRecorder();
     const pipeline = await LocalPipeline.start({
       cdkOutDir,
       stateDir,
@@ -116,7 +119,9 @@ export const localCommand = defineCommand({
       log,
       functionLogs: !options.quiet,
       repair: options.repair === true,
+      observer: recorder,
     });
+    serveConsole(pipeline, recorder);
     // Lets `--local` commands find this pipeline's state folder from its port.
     const runtimeInfo = await writeRuntimeInfo({ endpoint: pipeline.endpoint, stateDir, cdkOutDir });
     const seeded = await seedExampleState(pipeline);
@@ -146,6 +151,7 @@ function printReadiness(io: CliIo, endpoint: string, stateDir: string): void {
   const lines = [
     "",
     paint(io.stdout, "green", `eventrail local is ready on ${endpoint}`),
+    `Console: ${endpoint}${CONSOLE_PATH}`,
     `state: ${stateDir}`,
     "",
     "Point the AWS SDK or CLI at it (any credentials work):",

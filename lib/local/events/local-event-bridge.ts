@@ -42,6 +42,15 @@ export interface LocalEventBridgeProps {
   readonly log?: (line: string) => void;
   /** Stamps events, times retries and replays, ages the archive. @default systemClock */
   readonly clock?: Clock;
+  /** Told of every step an event takes on the bus (the local console's trace). @default - none */
+  readonly observer?: BusObserver;
+}
+
+/** What the bus tells an observer: each accepted event, each rule it matched, each delivery's outcome. */
+export interface BusObserver {
+  accepted(event: BusEvent, bus: string): void;
+  matched(eventId: string, rule: string): void;
+  delivered(report: DeliveryReport): void;
 }
 
 interface CompiledRule {
@@ -84,8 +93,10 @@ export class LocalEventBridge {
   private readonly log: ((line: string) => void) | undefined;
   private readonly maxEntryBytes?: number;
   private readonly clock: Clock;
+  private readonly observer: BusObserver | undefined;
 
   constructor(props: LocalEventBridgeProps) {
+    this.observer = props.observer;
     this.model = props.model;
     this.clock = props.clock ?? systemClock;
     this.log = props.log;
@@ -130,9 +141,14 @@ export class LocalEventBridge {
       sinks: props.sinks,
       timeScale: props.timeScale,
       clock: this.clock,
-      ...(props.log === undefined
+      ...(props.log === undefined && props.observer === undefined
         ? {}
-        : { onReport: (report: DeliveryReport) => this.log?.(describeReport(report)) }),
+        : {
+            onReport: (report: DeliveryReport) => {
+              this.log?.(describeReport(report));
+              this.observer?.delivered(report);
+            },
+          }),
     });
     this.replays = new ReplayManager({
       accountId,
@@ -208,6 +224,7 @@ export class LocalEventBridge {
           return event;
         }
         this.log?.(`accepted ${escapeForLog(event["detail-type"])} ${event.id} on ${bus.name}`);
+        this.observer?.accepted(event, bus.name);
         try {
           await this.archive(bus, event);
           await this.route(event, bus);
@@ -240,6 +257,7 @@ export class LocalEventBridge {
       .filter((rule) => filterArns.length === 0 || filterArns.includes(rule.definition.arn));
     for (const rule of matched) {
       this.log?.(`matched ${escapeForLog(event["detail-type"])} ${event.id} -> rule ${rule.definition.name}`);
+      this.observer?.matched(event.id, rule.definition.name);
     }
     // The audit trail is as durable as delivery: an event is in the audit spool (on disk) before
     // any target can act on it, so after a crash the audit holds every event whose effects

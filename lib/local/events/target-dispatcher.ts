@@ -36,12 +36,15 @@ export interface TargetSinks {
 export type DeliveryReport =
   | {
       readonly outcome: "delivered";
+      /** The event's id on the bus. */
+      readonly eventId: string;
       readonly rule: string;
       readonly target: string;
       readonly attempts: number;
     }
   | {
       readonly outcome: "dead-lettered" | "dropped";
+      readonly eventId: string;
       readonly rule: string;
       readonly target: string;
       readonly attempts: number;
@@ -129,7 +132,13 @@ export class TargetDispatcher {
   ): Promise<void> {
     try {
       await this.deliver(target, event);
-      this.onReport({ outcome: "delivered", rule: rule.name, target: target.arn, attempts: attempt });
+      this.onReport({
+        outcome: "delivered",
+        eventId: event.id,
+        rule: rule.name,
+        target: target.arn,
+        attempts: attempt,
+      });
     } catch (caught) {
       const error =
         caught instanceof DeliveryError
@@ -204,6 +213,7 @@ export class TargetDispatcher {
     exhaustedCondition: string | undefined,
   ): Promise<void> {
     const base = {
+      eventId: event.id,
       rule: rule.name,
       target: target.arn,
       attempts,

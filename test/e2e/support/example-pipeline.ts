@@ -7,6 +7,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { catalog, type DataOf } from "../../../lib/catalog";
 import { seedExampleState } from "../../../lib/local/example-seed";
 import { LocalPipeline } from "../../../lib/local/local-pipeline";
+import type { PipelineObserver } from "../../../lib/local/pipeline-observer";
 import { stackResourcesFromOutputs } from "../../../lib/ops/stack-resources";
 import type { SubscriptionOutput } from "../../../lib/stack-outputs";
 import { synthesizeApp } from "../../support/example-app";
@@ -32,7 +33,10 @@ export interface ExamplePipeline {
  * Synthesizes the example app, runs it with the local pipeline on a free port and a fresh state
  * folder, seeds the example stock, and points AWS SDK clients at it.
  */
-export async function startExamplePipeline(timeScale: number): Promise<ExamplePipeline> {
+export async function startExamplePipeline(
+  timeScale: number,
+  options: { readonly observer?: PipelineObserver } = {},
+): Promise<ExamplePipeline> {
   const { outdir } = synthesizeApp();
   const stateDir = await mkdtemp(path.join(tmpdir(), "eventrail-e2e-"));
   const functionLogs: string[] = [];
@@ -41,6 +45,7 @@ export async function startExamplePipeline(timeScale: number): Promise<ExamplePi
     stateDir,
     port: 0,
     timeScale,
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
     log: (kind, line) => {
       if (kind === "function") functionLogs.push(line);
     },

@@ -1,0 +1,234 @@
+import { html } from "htm/preact";
+import { render } from "preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { eventsMatching, flowTimeline, formatAge, mergeLive } from "./model.mjs";
+
+const API = "/console/api";
+
+async function getJson(path, init) {
+  const response = await fetch(`${API}/${path}`, init);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
+  return body;
+}
+
+/** The live stream: metrics every second and accepted events; reconnects by itself. */
+function useLive() {
+  const [state, setState] = useState({ connected: false, metrics: undefined, events: [] });
+  useEffect(() => {
+    const source = new EventSource(`${API}/stream`);
+    source.onopen = () => setState((s) => ({ ...s, connected: true }));
+    source.onerror = () => setState((s) => ({ ...s, connected: false }));
+    source.addEventListener("metrics", (m) =>
+      setState((s) => ({ ...s, connected: true, metrics: JSON.parse(m.data) })),
+    );
+    source.addEventListener("event", (m) =>
+      setState((s) => ({ ...s, events: mergeLive(s.events, [JSON.parse(m.data)], 200) })),
+    );
+    return () => source.close();
+  }, []);
+  return state;
+}
+
+function navigate(path) {
+  history.pushState(null, "", path);
+  dispatchEvent(new PopStateEvent("popstate"));
+}
+
+function Link({ href, children, active }) {
+  return html`<a href=${href} class=${active ? "active" : ""} onClick=${(e) => {
+    e.preventDefault();
+    navigate(href);
+  }}>${children}</a>`;
+}
+
+function Topology({ metrics }) {
+  const [topology, setTopology] = useState();
+  const [error, setError] = useState();
+  useEffect(() => {
+    getJson("topology").then(setTopology, (e) => setError(e.message));
+  }, []);
+  if (error) return html`<p class="failed">${error}</p>`;
+  if (!topology) return html`<p class="muted">Loading…</p>`;
+  const queue = (arn) => topology.queues.find((q) => q.arn === arn);
+  const live = (arn) => metrics?.queues.find((q) => q.arn === arn);
+  const depth = (arn) => live(arn) ?? { visible: 0, inFlight: 0 };
+  const consumer = (arn) => topology.consumers.find((c) => c.queueArn === arn);
+  return html`<section>
+    <h2>${topology.stackName}: ${topology.buses.map((b) => b.name).join(", ")}</h2>
+    <p class="muted">Archives: ${topology.archives.map((a) => `${a.name} (bus ${a.bus})`).join(", ") || "none"}. Accepted since start: ${metrics?.accepted ?? 0}; failed handlings: ${metrics?.failedHandlings ?? 0}.</p>
+    ${topology.rules.map(
+      (rule) => html`<div class="card" data-rule=${rule.name}>
+      <div class="row">
+        <div class="node"><b>rule ${rule.name}</b><small>matched ${metrics?.matchedByRule?.[rule.name] ?? 0}</small><pre>${JSON.stringify(rule.pattern)}</pre></div>
+        ${rule.targets.map((target) => {
+          const q = target.kind === "sqs" ? queue(target.arn) : undefined;
+          const dlq = q?.deadLetterArn ? depth(q.deadLetterArn) : undefined;
+          const targetDlq = target.deadLetterArn ? depth(target.deadLetterArn) : undefined;
+          const fn = q ? consumer(q.arn) : undefined;
+          return html`<span class="arrow">→</span>
+            <div class="node"><b>${target.kind} ${target.arn.split(":").at(-1)}</b>
+              ${q ? html`<small>depth ${depth(q.arn).visible}, in flight ${depth(q.arn).inFlight}</small>` : null}</div>
+            ${dlq ? html`<div class=${`node ${dlq.visible > 0 ? "alarm" : ""}`}><b>DLQ</b><small>${dlq.visible} message(s)${dlq.visible > 0 ? " — ALARM" : ""}</small></div>` : null}
+            ${targetDlq ? html`<div class=${`node ${targetDlq.visible > 0 ? "alarm" : ""}`}><b>rule-target DLQ</b><small>${targetDlq.visible} message(s)${targetDlq.visible > 0 ? " — ALARM" : ""}</small></div>` : null}
+            ${fn ? html`<span class="arrow">→</span><div class="node"><b>λ ${fn.functionName}</b><small>batch ${fn.batchSize}</small></div>` : null}`;
+        })}
+      </div>
+    </div>`,
+    )}
+    ${topology.deliveryStreams.map((s) => html`<div class="card">audit stream <b>${s.name}</b> → bucket ${s.bucket}</div>`)}
+  </section>`;
+}
+
+function EventRow({ event }) {
+  const [open, setOpen] = useState(false);
+  return html`<tr>
+    <td>${event.time}</td>
+    <td><a href="#" onClick=${(e) => {
+      e.preventDefault();
+      setOpen(!open);
+    }}>${event.detailType}</a></td>
+    <td>${event.source}</td>
+    <td>${event.correlationId ? html`<${Link} href=${`/console/flow/${encodeURIComponent(event.correlationId)}`}>flow</${Link}>` : ""}</td>
+  </tr>
+  ${open ? html`<tr><td colspan="4"><pre>${JSON.stringify(event.detail, null, 2)}</pre></td></tr>` : null}`;
+}
+
+function Events({ live }) {
+  const [filter, setFilter] = useState({ detailType: "", source: "", text: "" });
+  const [initial, setInitial] = useState([]);
+  useEffect(() => {
+    getJson("events?limit=200").then(
+      (b) => setInitial(b.events),
+      () => {},
+    );
+  }, []);
+  const events = eventsMatching(mergeLive(initial, live.events, 200), filter);
+  const field = (name) =>
+    html`<input placeholder=${name} value=${filter[name]} onInput=${(e) => setFilter({ ...filter, [name]: e.currentTarget.value })} />`;
+  return html`<section>
+    <h2>Live events</h2>
+    <p>${field("detailType")} ${field("source")} ${field("text")} <span class="muted">${live.metrics?.leftOut ? `(${live.metrics.leftOut} more in the last second, not shown)` : ""}</span></p>
+    <table><thead><tr><th>time</th><th>detail-type</th><th>source</th><th></th></tr></thead>
+    <tbody>${events.map((event) => html`<${EventRow} key=${event.id} event=${event} />`)}</tbody></table>
+  </section>`;
+}
+
+function Flow({ correlationId }) {
+  const [flow, setFlow] = useState();
+  const [error, setError] = useState();
+  useEffect(() => {
+    let stopped = false;
+    const load = () =>
+      getJson(`flow/${encodeURIComponent(correlationId)}`).then(
+        (f) => !stopped && setFlow(f),
+        (e) => !stopped && setError(e.message),
+      );
+    load();
+    const timer = setInterval(load, 1000);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [correlationId]);
+  if (error) return html`<p class="failed">${error}</p>`;
+  if (!flow) return html`<p class="muted">Loading…</p>`;
+  const timeline = flowTimeline(flow);
+  return html`<section>
+    <h2>Flow ${correlationId}</h2>
+    ${timeline.events.length === 0 ? html`<p class="muted">No event with this correlation id is kept (the console keeps the last ${flow.kept} events).</p>` : null}
+    ${timeline.events.map(
+      (event) => html`<div class="card" data-event=${event.detailType}>
+      <b>${event.detailType}</b> <span class="muted">${event.source} · ${event.eventId ?? event.id}${event.causationId ? ` · caused by ${event.causationId}` : ""}</span>
+      <ol class="timeline">${event.rows.map((row) => html`<li class=${row.failed ? "failed" : ""}><span class="at">+${row.offsetMs} ms</span>${row.text}</li>`)}</ol>
+      ${event.logs.length > 0 ? html`<details open=${event.rows.some((r) => r.failed)}><summary>consumer log lines (${event.logs.length})</summary><pre>${event.logs.map((l) => `${l.functionName} | ${l.message}`).join("\n")}</pre></details>` : null}
+    </div>`,
+    )}
+  </section>`;
+}
+
+function DeadLetterQueues() {
+  const [dlqs, setDlqs] = useState();
+  const [message, setMessage] = useState("");
+  const [peeked, setPeeked] = useState();
+  const load = useCallback(
+    () =>
+      getJson("dlqs").then(
+        (b) => setDlqs(b.deadLetterQueues),
+        (e) => setMessage(e.message),
+      ),
+    [],
+  );
+  useEffect(() => {
+    load();
+    const t = setInterval(load, 2000);
+    return () => clearInterval(t);
+  }, [load]);
+  const redrive = async (name, max) => {
+    if (!confirm(max === 1 ? `Redrive one message of ${name}?` : `Redrive every message of ${name}?`)) return;
+    try {
+      const result = await getJson("redrive", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(max === undefined ? { dlq: name } : { dlq: name, max }),
+      });
+      setMessage(result.message);
+    } catch (e) {
+      setMessage(e.message);
+    }
+    load();
+  };
+  const peek = async (name) => {
+    try {
+      setPeeked({ name, ...(await getJson(`peek?dlq=${encodeURIComponent(name)}`)) });
+    } catch (e) {
+      setMessage(e.message);
+    }
+  };
+  if (!dlqs) return html`<p class="muted">Loading…</p>`;
+  return html`<section>
+    <h2>Dead-letter queues</h2>
+    ${message ? html`<p class="card" id="dlq-message">${message}</p>` : null}
+    <table><thead><tr><th>DLQ</th><th>depth</th><th>in flight</th><th>oldest</th><th></th></tr></thead>
+    <tbody>${dlqs.map(
+      (d) => html`<tr data-dlq=${d.name} class=${d.depth > 0 ? "failed" : ""}>
+      <td>${d.name}</td><td>${d.depth}</td><td>${d.inFlight}</td><td>${formatAge(d.oldestAgeMs)}</td>
+      <td><button onClick=${() => peek(d.name)}>peek</button> <button onClick=${() => redrive(d.name, 1)}>redrive one</button> <button onClick=${() => redrive(d.name)}>redrive all</button></td>
+    </tr>`,
+    )}</tbody></table>
+    ${
+      peeked
+        ? html`<div class="card"><b>${peeked.name}</b>: ${peeked.messages.length} message(s)
+      ${peeked.messages.map((m) => html`<pre>${JSON.stringify(m, null, 2)}</pre>`)}</div>`
+        : null
+    }
+  </section>`;
+}
+
+function App() {
+  const [path, setPath] = useState(location.pathname);
+  useEffect(() => {
+    const on = () => setPath(location.pathname);
+    addEventListener("popstate", on);
+    return () => removeEventListener("popstate", on);
+  }, []);
+  const live = useLive();
+  const flowMatch = path.match(/^\/console\/flow\/(.+)$/);
+  const view = flowMatch
+    ? html`<${Flow} correlationId=${decodeURIComponent(flowMatch[1])} />`
+    : path.startsWith("/console/events")
+      ? html`<${Events} live=${live} />`
+      : path.startsWith("/console/dlqs")
+        ? html`<${DeadLetterQueues} />`
+        : html`<${Topology} metrics=${live.metrics} />`;
+  return html`<header>
+      <b>eventrail</b>
+      <${Link} href="/console" active=${path === "/console" || path === "/console/"}>Topology</${Link}>
+      <${Link} href="/console/events" active=${path.startsWith("/console/events")}>Events</${Link}>
+      <${Link} href="/console/dlqs" active=${path.startsWith("/console/dlqs")}>DLQs</${Link}>
+      <span id="connection" class=${`status ${live.connected ? "" : "down"}`}>${live.connected ? "live" : "reconnecting…"}</span>
+    </header>
+    <main>${view}</main>`;
+}
+
+render(html`<${App} />`, document.getElementById("app"));

@@ -1,0 +1,85 @@
+/** The console's view logic, without the DOM: unit-tested in test/console. */
+
+/** `incoming` events before `current` ones, newest first, each id once, at most `limit`. */
+export function mergeLive(current, incoming, limit) {
+  const seen = new Set();
+  const merged = [];
+  for (const event of [...[...incoming].reverse(), ...current]) {
+    if (seen.has(event.id)) continue;
+    seen.add(event.id);
+    merged.push(event);
+    if (merged.length >= limit) break;
+  }
+  return merged;
+}
+
+/** The events that pass the filters: exact detail-type and source, text anywhere in the detail. */
+export function eventsMatching(events, filter) {
+  const text = (filter.text ?? "").toLowerCase();
+  return events.filter(
+    (event) =>
+      (!filter.detailType || event.detailType === filter.detailType) &&
+      (!filter.source || event.source === filter.source) &&
+      (!text || JSON.stringify(event.detail).toLowerCase().includes(text)),
+  );
+}
+
+/** A duration as the DLQ table shows it. */
+export function formatAge(ms) {
+  if (ms === undefined || ms === null) return "n/a";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+function describeStep(step) {
+  switch (step.kind) {
+    case "accepted":
+      return { text: `accepted on bus ${step.bus}`, failed: false };
+    case "matched":
+      return { text: `matched rule ${step.rule}`, failed: false };
+    case "delivered":
+      return {
+        text: step.ok
+          ? `delivered to ${step.target.split(":").at(-1)}`
+          : `NOT delivered to ${step.target.split(":").at(-1)}: ${step.detail ?? ""}`,
+        failed: !step.ok,
+      };
+    case "received":
+      return { text: `received by ${step.functionName} (receive count ${step.receiveCount})`, failed: false };
+    case "handled":
+      return {
+        text: step.ok
+          ? `handled by ${step.functionName} in ${Math.round(step.durationMs)} ms`
+          : `FAILED in ${step.functionName} after ${Math.round(step.durationMs)} ms: ${step.error ?? ""}`,
+        failed: !step.ok,
+      };
+    default:
+      return { text: step.kind, failed: false };
+  }
+}
+
+/**
+ * A flow answer as the timeline shows it: each event (in acceptance order) with its steps as rows
+ * timed from the flow's first step, the follow-ups it caused, and the log lines of its invocations.
+ */
+export function flowTimeline(flow) {
+  const start = Math.min(...flow.events.flatMap((event) => event.steps.map((step) => step.at)));
+  const events = flow.events.map((event) => {
+    const requestIds = new Set(event.steps.map((step) => step.requestId).filter((id) => id !== undefined));
+    const followUps = flow.events.filter(
+      (other) => other.causationId !== undefined && other.causationId === event.eventId,
+    );
+    const rows = [...event.steps]
+      .sort((a, b) => a.at - b.at)
+      .map((step) => ({ offsetMs: step.at - start, ...describeStep(step) }));
+    for (const followUp of followUps) {
+      const at = followUp.steps[0]?.at ?? start;
+      rows.push({ offsetMs: at - start, text: `published follow-up ${followUp.detailType}`, failed: false });
+    }
+    rows.sort((a, b) => a.offsetMs - b.offsetMs);
+    return { ...event, rows, logs: flow.logs.filter((line) => requestIds.has(line.requestId)) };
+  });
+  return { events };
+}

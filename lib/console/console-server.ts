@@ -1,0 +1,322 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { LocalPipeline } from "../local/local-pipeline";
+import {
+  DeadLetterQueueError,
+  type DeadLetterQueueRef,
+  deadLetterQueuesOf,
+  describeDeadLetterQueues,
+  findDeadLetterQueue,
+  peekDeadLetterQueue,
+  redriveDeadLetterQueue,
+} from "../ops/dlq";
+import { type StackResources, stackResourcesFromOutputs } from "../ops/stack-resources";
+import type { FlowRecorder, RecordedEvent } from "./flow-recorder";
+
+/** The console's URL path on the edge. */
+export const CONSOLE_PATH = "/console";
+
+/** Events sent per second on the live stream at most; the rest are counted as left out. */
+export const MAX_STREAMED_EVENTS_PER_SECOND = 20;
+
+/** What the topology view draws: the pipeline's resources, from the assembly it runs. */
+export interface ConsoleTopology {
+  readonly stackName: string;
+  readonly buses: readonly { name: string; arn: string }[];
+  readonly archives: readonly { name: string; bus: string }[];
+  readonly rules: readonly {
+    name: string;
+    bus: string;
+    pattern: unknown;
+    targets: readonly { kind: string; arn: string; deadLetterArn?: string }[];
+  }[];
+  readonly queues: readonly { name: string; arn: string; deadLetterArn?: string; maxReceiveCount?: number }[];
+  readonly consumers: readonly { functionName: string; queueArn: string; batchSize: number }[];
+  readonly deliveryStreams: readonly { name: string; arn: string; bucket: string }[];
+}
+
+/** The live numbers: per queue depth, in flight and DLQ depth; per rule matched; consumer errors. */
+export interface ConsoleMetrics {
+  readonly at: number;
+  readonly accepted: number;
+  readonly failedHandlings: number;
+  readonly matchedByRule: Readonly<Record<string, number>>;
+  readonly queues: readonly {
+    name: string;
+    arn: string;
+    visible: number;
+    inFlight: number;
+    delayed: number;
+  }[];
+}
+
+/** One event in a flow answer, with its steps and the consumers' log lines. */
+export interface ConsoleFlow {
+  readonly correlationId: string;
+  readonly events: readonly RecordedEvent[];
+  readonly logs: readonly { requestId: string; functionName: string; message: string }[];
+  /** The recorder keeps the last N events; an older flow shows only what is kept. */
+  readonly kept: number;
+}
+
+/** Options of {@link serveConsole}. */
+export interface ConsoleOptions {
+  /** The built browser app (index.html and its assets). @default dist/console of the package */
+  readonly assetsDir?: string;
+}
+
+/**
+ * Serves the console on the pipeline's own port: the built browser app under `/console`, and its
+ * API under `/console/api`, a view over the pipeline's state, the recorder's trace and `lib/ops`
+ * (the DLQ view calls the same functions as `eventrail dlq`, with SDK clients on the local edge).
+ */
+export function serveConsole(
+  pipeline: LocalPipeline,
+  recorder: FlowRecorder,
+  options: ConsoleOptions = {},
+): void {
+  const assetsDir = options.assetsDir ?? defaultAssetsDir();
+  const region = pipeline.model.region;
+  const sqs = new SQSClient({
+    endpoint: pipeline.endpoint,
+    region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  let resources: StackResources | undefined;
+  const stackResources = (): StackResources => {
+    resources ??= stackResourcesFromOutputs(
+      pipeline.model.stackName,
+      pipeline.model.outputs,
+      "the local pipeline's assembly",
+    );
+    return resources;
+  };
+  const deadLetterQueue = (name: string): DeadLetterQueueRef => findDeadLetterQueue(stackResources(), name);
+
+  const api: Record<string, (req: IncomingMessage, url: URL, res: ServerResponse) => Promise<void>> = {
+    "GET topology": async (_req, _url, res) => json(res, 200, topology(pipeline)),
+    "GET metrics": async (_req, _url, res) => json(res, 200, metrics(pipeline, recorder)),
+    "GET events": async (_req, url, res) => {
+      const detailType = url.searchParams.get("detailType") ?? "";
+      const source = url.searchParams.get("source") ?? "";
+      const text = (url.searchParams.get("text") ?? "").toLowerCase();
+      const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? 100) || 100));
+      json(res, 200, {
+        events: recorder.recent(limit, (event) => matchesFilter(event, detailType, source, text)),
+      });
+    },
+    "GET flow": async (_req, url, res) => {
+      const correlationId = decodeURIComponent(url.pathname.split("/").at(-1) ?? "");
+      json(res, 200, flow(recorder, correlationId));
+    },
+    "GET stream": async (req, _url, res) => stream(req, res, pipeline, recorder),
+    "GET dlqs": async (_req, _url, res) => {
+      const refs = deadLetterQueuesOf(stackResources());
+      json(res, 200, { deadLetterQueues: await describeDeadLetterQueues(sqs, refs) });
+    },
+    "GET peek": async (_req, url, res) => {
+      const ref = deadLetterQueue(url.searchParams.get("dlq") ?? "");
+      json(res, 200, { messages: await peekDeadLetterQueue(sqs, ref, { max: 10 }) });
+    },
+    "POST redrive": async (req, _url, res) => {
+      const body = (await readJson(req)) as { dlq?: unknown; max?: unknown };
+      const ref = deadLetterQueue(String(body.dlq ?? ""));
+      const max = body.max === undefined ? undefined : Number(body.max);
+      const result = await redriveDeadLetterQueue({ sqs }, ref, max === undefined ? {} : { max });
+      json(res, 200, {
+        ...result,
+        message:
+          result.toMove === 0
+            ? `${ref.name} is empty: nothing to redrive.`
+            : `Moved ${result.moved} of ${result.toMove} message(s) from ${ref.name} back to ${result.destination}.`,
+      });
+    },
+  };
+
+  pipeline.serveHttp(CONSOLE_PATH, async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const apiPrefix = `${CONSOLE_PATH}/api/`;
+    if (url.pathname.startsWith(apiPrefix)) {
+      const name = url.pathname.slice(apiPrefix.length).split("/")[0] ?? "";
+      const handler = api[`${req.method} ${name}`];
+      if (handler === undefined) {
+        return json(res, 404, { error: `No console API ${req.method} ${url.pathname}.` });
+      }
+      try {
+        await handler(req, url, res);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const status = error instanceof DeadLetterQueueError || error instanceof SyntaxError ? 400 : 500;
+        if (!res.headersSent) json(res, status, { error: message });
+      }
+      return;
+    }
+    await serveAsset(res, assetsDir, url.pathname.slice(CONSOLE_PATH.length));
+  });
+}
+
+function defaultAssetsDir(): string {
+  // The package's dist/console, next to dist/cli (the bundle build rewrites this URL to the source's).
+  return fileURLToPath(new URL("../../dist/console", import.meta.url));
+}
+
+function topology(pipeline: LocalPipeline): ConsoleTopology {
+  const { model } = pipeline;
+  return {
+    stackName: model.stackName,
+    buses: model.buses.map((bus) => ({ name: bus.name, arn: bus.arn })),
+    archives: model.archives.map((archive) => ({ name: archive.name, bus: archive.sourceBusName })),
+    rules: model.rules.map((rule) => ({
+      name: rule.name,
+      bus: rule.busName,
+      pattern: rule.eventPattern,
+      targets: rule.targets.map((target) => ({
+        kind: target.kind,
+        arn: target.arn,
+        ...(target.deadLetterArn === undefined ? {} : { deadLetterArn: target.deadLetterArn }),
+      })),
+    })),
+    queues: model.queues.map((queue) => ({
+      name: queue.name,
+      arn: queue.arn,
+      ...(queue.redrive === undefined
+        ? {}
+        : {
+            deadLetterArn: queue.redrive.deadLetterTargetArn,
+            maxReceiveCount: queue.redrive.maxReceiveCount,
+          }),
+    })),
+    consumers: model.eventSourceMappings.map((mapping) => ({
+      functionName: mapping.functionName,
+      queueArn: mapping.queueArn,
+      batchSize: mapping.batchSize,
+    })),
+    deliveryStreams: model.deliveryStreams.map((stream) => ({
+      name: stream.name,
+      arn: stream.arn,
+      bucket: stream.bucketName,
+    })),
+  };
+}
+
+function metrics(pipeline: LocalPipeline, recorder: FlowRecorder): ConsoleMetrics {
+  return {
+    at: Date.now(),
+    accepted: recorder.counters.accepted,
+    failedHandlings: recorder.counters.failedHandlings,
+    matchedByRule: Object.fromEntries(recorder.counters.matchedByRule),
+    queues: pipeline.queues.queues.map((queue) => ({ name: queue.name, arn: queue.arn, ...queue.counts() })),
+  };
+}
+
+function flow(recorder: FlowRecorder, correlationId: string): ConsoleFlow {
+  const events = recorder.flow(correlationId);
+  const requestIds = new Set<string>();
+  for (const event of events) {
+    for (const step of event.steps) {
+      if ((step.kind === "received" || step.kind === "handled") && step.requestId !== undefined) {
+        requestIds.add(step.requestId);
+      }
+    }
+  }
+  return { correlationId, events, logs: recorder.logLines(requestIds), kept: recorder.size };
+}
+
+function matchesFilter(event: RecordedEvent, detailType: string, source: string, text: string): boolean {
+  if (detailType !== "" && event.detailType !== detailType) return false;
+  if (source !== "" && event.source !== source) return false;
+  return text === "" || JSON.stringify(event.detail).toLowerCase().includes(text);
+}
+
+/**
+ * Server-sent events: `metrics` every second, `event` for accepted events (at most
+ * {@link MAX_STREAMED_EVENTS_PER_SECOND} a second; `metrics.leftOut` counts the others), so a busy
+ * pipeline never floods the browser. A client that loses the stream reconnects by itself.
+ */
+function stream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pipeline: LocalPipeline,
+  recorder: FlowRecorder,
+): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-store",
+    connection: "keep-alive",
+  });
+  res.write("retry: 1000\n\n");
+  let sentThisSecond = 0;
+  let leftOut = 0;
+  const unsubscribe = recorder.subscribe((event) => {
+    if (sentThisSecond >= MAX_STREAMED_EVENTS_PER_SECOND) {
+      leftOut += 1;
+      return;
+    }
+    sentThisSecond += 1;
+    res.write(`event: event\ndata: ${JSON.stringify(event)}\n\n`);
+  });
+  const tick = setInterval(() => {
+    res.write(`event: metrics\ndata: ${JSON.stringify({ ...metrics(pipeline, recorder), leftOut })}\n\n`);
+    sentThisSecond = 0;
+    leftOut = 0;
+  }, 1000);
+  tick.unref();
+  req.on("close", () => {
+    clearInterval(tick);
+    unsubscribe();
+  });
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+};
+
+async function serveAsset(res: ServerResponse, assetsDir: string, requested: string): Promise<void> {
+  const index = path.join(assetsDir, "index.html");
+  if (!existsSync(index)) {
+    res.writeHead(503, { "content-type": "text/html; charset=utf-8" });
+    res.end(
+      "<!doctype html><title>eventrail console</title><p>The console is not built. Run <code>npm run build:console</code> (npm ci runs it) and reload.</p>\n",
+    );
+    return;
+  }
+  // Files of the build by their path; every other path (/, /flow/<id>, ...) is the app's own route.
+  const relative = path.normalize(requested).replace(/^([/\\])+/, "");
+  const file = path.join(assetsDir, relative);
+  const isAsset =
+    relative !== "" && file.startsWith(assetsDir + path.sep) && path.extname(file) in CONTENT_TYPES;
+  const chosen = isAsset && existsSync(file) ? file : index;
+  const body = await readFile(chosen);
+  res.writeHead(200, {
+    "content-type": CONTENT_TYPES[path.extname(chosen)] ?? "application/octet-stream",
+    "cache-control": "no-store",
+    "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+  });
+  res.end(body);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 1_048_576) throw new SyntaxError("The request body is larger than 1 MiB.");
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  return text === "" ? {} : JSON.parse(text);
+}
