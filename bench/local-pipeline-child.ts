@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { MAX_ENTRIES_PER_CALL } from "../lib/producer/entry-size";
 import type { AnyPublishRequest } from "../lib/producer/types";
 import { BENCH_SKU } from "./local-pipeline-seed";
 
@@ -239,11 +240,15 @@ async function produce(endpoint: string, spec: ProduceSpec): Promise<void> {
     const batch = entries.slice(offset, offset + perCall);
     const at = Date.now();
     for (let i = 0; i < batch.length; i++) sent.push([ids[offset + i] ?? "", at]);
-    calls.push(
-      client.send(new PutEventsCommand({ Entries: batch })).then((answer) => {
-        published += batch.length - (answer.FailedEntryCount ?? 0);
-      }),
-    );
+    // Above 500 events/s a tick holds more than one PutEvents call's 10 entries.
+    for (let start = 0; start < batch.length; start += MAX_ENTRIES_PER_CALL) {
+      const call = batch.slice(start, start + MAX_ENTRIES_PER_CALL);
+      calls.push(
+        client.send(new PutEventsCommand({ Entries: call })).then((answer) => {
+          published += call.length - (answer.FailedEntryCount ?? 0);
+        }),
+      );
+    }
   }
   await Promise.allSettled(calls);
   const produced: ProduceReport = {

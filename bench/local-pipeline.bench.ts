@@ -113,7 +113,7 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 /** Spawns the child module in `mode`; resolves with its last stdout line, parsed. */
-async function runChild<T>(mode: string, ...args: string[]): Promise<T> {
+export async function runChild<T>(mode: string, ...args: string[]): Promise<T> {
   const child: ChildProcess = spawn(process.execPath, ["--import", tsx, childModule, mode, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
@@ -325,7 +325,7 @@ function runSize(rate: number): number {
 }
 
 /** The example's stack with every consumer replaced by one that returns at once (the pipeline alone). */
-function synthesizeNoopAssembly(cdkOutDir: string): void {
+export function synthesizeNoopAssembly(cdkOutDir: string): void {
   const cdkJson = JSON.parse(readFileSync(path.join(projectRoot, "cdk.json"), "utf8")) as {
     context?: Record<string, unknown>;
   };

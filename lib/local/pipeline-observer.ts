@@ -25,8 +25,17 @@ interface SqsRecordShape {
   readonly attributes?: { readonly ApproximateReceiveCount?: string };
 }
 
-/** The bus event id in an SQS record's body, when the body is an EventBridge event. */
+/** `{"version":"0","id":"<id>"`: how the bus serializes an event it delivers unchanged. */
+const EVENT_ID_PREFIX = /^\{"version":"0","id":"([^"\\]+)"/;
+
+/**
+ * The bus event id in an SQS record's body, when the body is an EventBridge event. The bus writes
+ * the id second, so it is read from the first bytes without parsing the whole event; a body an input
+ * transformer reshaped is parsed.
+ */
 function busEventId(record: SqsRecordShape): string | undefined {
+  const fast = EVENT_ID_PREFIX.exec(record.body ?? "");
+  if (fast !== null) return fast[1];
   try {
     const id = (JSON.parse(record.body ?? "") as { id?: unknown }).id;
     return typeof id === "string" ? id : undefined;
