@@ -40,7 +40,7 @@ async function run(withConsole: boolean): Promise<RunResult> {
     timeScale: 5,
     ...(recorder === undefined ? {} : { observer: recorder }),
   });
-  if (recorder !== undefined) serveConsole(pipeline, recorder);
+  if (recorder !== undefined) serveConsole(pipeline, recorder, { stateDir, cdkOutDir });
   const browser = withConsole
     ? await chromium.launch({
         executablePath: CHROMIUM,

@@ -1,6 +1,8 @@
+import addFormats from "ajv-formats";
 import { html } from "htm/preact";
 import { render } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { createAjvValidator, createJSONEditor } from "vanilla-jsoneditor";
 import { eventsMatching, flowTimeline, formatAge, mergeLive } from "./model.mjs";
 
 const API = "/console/api";
@@ -205,6 +207,171 @@ function DeadLetterQueues() {
   </section>`;
 }
 
+function Publish() {
+  const [types, setTypes] = useState();
+  const [selected, setSelected] = useState();
+  const [result, setResult] = useState();
+  const [editor, setEditor] = useState();
+  const host = useRef();
+  useEffect(() => {
+    getJson("catalog").then(
+      (b) => {
+        setTypes(b.eventTypes);
+        setSelected(b.eventTypes[0]?.detailType);
+      },
+      (e) => setResult({ error: e.message }),
+    );
+  }, []);
+  const type = types?.find((t) => t.detailType === selected);
+  useEffect(() => {
+    if (!type || !host.current) return undefined;
+    const created = createJSONEditor({
+      target: host.current,
+      props: {
+        content: { json: type.example },
+        mode: "text",
+        mainMenuBar: false,
+        validator: createAjvValidator({ schema: type.editorSchema, onCreateAjv: (ajv) => addFormats(ajv) }),
+      },
+    });
+    setEditor(created);
+    return () => created.destroy();
+  }, [type]);
+  const send = async () => {
+    setResult(undefined);
+    let data;
+    try {
+      const content = editor.get();
+      data = content.json !== undefined ? content.json : JSON.parse(content.text);
+    } catch (e) {
+      return setResult({ error: `The data is not JSON: ${e.message}` });
+    }
+    const response = await fetch(`${API}/publish`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ detailType: selected, data }),
+    });
+    setResult(await response.json());
+  };
+  if (!types) return html`<p class="muted">Loading…</p>`;
+  return html`<section>
+    <h2>Publish</h2>
+    <p><select id="publish-type" value=${selected} onChange=${(e) => {
+      setResult(undefined);
+      setSelected(e.currentTarget.value);
+    }}>${types.map((t) => html`<option value=${t.detailType}>${t.detailType}</option>`)}</select>
+      <span class="muted"> ${type?.source} · ${type?.description}</span></p>
+    <div ref=${host} class="editor" id="publish-editor"></div>
+    <p><button id="publish-send" onClick=${send}>Publish to the bus</button></p>
+    ${result?.error ? html`<div class="card failed" id="publish-result">${result.error}${result.issues ? html`<ul>${result.issues.map((i) => html`<li>${i}</li>`)}</ul>` : null}</div>` : null}
+    ${result?.eventId ? html`<div class="card" id="publish-result">Published ${result.eventId}. <${Link} href=${`/console/flow/${encodeURIComponent(result.correlationId)}`}>Follow its flow</${Link}></div>` : null}
+  </section>`;
+}
+
+function Replay() {
+  const [subscriptions, setSubscriptions] = useState([]);
+  const [chosen, setChosen] = useState([]);
+  const [from, setFrom] = useState("1h");
+  const [to, setTo] = useState("now");
+  const [answer, setAnswer] = useState();
+  const [status, setStatus] = useState();
+  useEffect(() => {
+    getJson("subscriptions").then(
+      (b) => setSubscriptions(b.subscriptions),
+      () => {},
+    );
+  }, []);
+  useEffect(() => {
+    if (!answer?.name) return undefined;
+    const load = () => getJson(`replay?name=${encodeURIComponent(answer.name)}`).then(setStatus, () => {});
+    load();
+    const timer = setInterval(load, 1000);
+    return () => clearInterval(timer);
+  }, [answer?.name]);
+  const call = async (dryRun) => {
+    setStatus(undefined);
+    const response = await fetch(`${API}/replay`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ from, to, subscriptions: chosen, dryRun }),
+    });
+    setAnswer({ ...(await response.json()), dryRun });
+  };
+  const toggle = (name) =>
+    setChosen(chosen.includes(name) ? chosen.filter((n) => n !== name) : [...chosen, name]);
+  return html`<section>
+    <h2>Replay from the archive</h2>
+    <p>From <input id="replay-from" value=${from} onInput=${(e) => setFrom(e.currentTarget.value)} /> to <input id="replay-to" value=${to} onInput=${(e) => setTo(e.currentTarget.value)} />
+      <span class="muted"> (2h, 30m, 1d or an ISO time)</span></p>
+    <p>To: ${subscriptions.map((name) => html`<label><input type="checkbox" checked=${chosen.includes(name)} onChange=${() => toggle(name)} /> ${name} </label>`)}<span class="muted">(none: every rule)</span></p>
+    <p><button id="replay-dry-run" onClick=${() => call(true)}>Dry run</button> <button id="replay-start" onClick=${() => confirm("Start the replay?") && call(false)}>Start</button></p>
+    ${answer?.error ? html`<p class="card failed" id="replay-result">${answer.error}</p>` : null}
+    ${answer && !answer.error && answer.dryRun ? html`<p class="card" id="replay-result">${answer.events} event(s) in the window (counted from ${answer.countedWith}); nothing was replayed.</p>` : null}
+    ${answer && !answer.error && !answer.dryRun ? html`<p class="card" id="replay-result">Replay ${answer.name}: ${status?.state ?? answer.state}${status?.progress !== undefined ? ` (${Math.round(status.progress * 100)}%)` : ""}</p>` : null}
+  </section>`;
+}
+
+/** A result as CSV (RFC 4180 quoting), for the download link. */
+function toCsv(columns, rows) {
+  const cell = (value) =>
+    value === null || value === undefined
+      ? ""
+      : /[",\n]/.test(String(value))
+        ? `"${String(value).replaceAll('"', '""')}"`
+        : String(value);
+  return [columns, ...rows].map((row) => row.map(cell).join(",")).join("\n");
+}
+
+function Audit() {
+  const [queries, setQueries] = useState([]);
+  const [sql, setSql] = useState(
+    "SELECT detail_type, count(*) AS events FROM audit_events GROUP BY 1 ORDER BY 2 DESC",
+  );
+  const [result, setResult] = useState();
+  useEffect(() => {
+    getJson("saved-queries").then(
+      (b) => setQueries(b.savedQueries),
+      () => {},
+    );
+  }, []);
+  const run = async (query, params) => {
+    setResult({ running: true });
+    const response = await fetch(`${API}/audit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query, params }),
+    });
+    setResult(await response.json());
+  };
+  const runSaved = (q) => {
+    const params = {};
+    for (const p of q.parameters.filter((p) => p.type === "text")) {
+      const value = prompt(`${q.name}: ${p.name}`, p.example);
+      if (value === null) return;
+      params[p.name] = value;
+    }
+    run(q.name, params);
+  };
+  const csv = result?.columns
+    ? URL.createObjectURL(new Blob([toCsv(result.columns, result.rows)], { type: "text/csv" }))
+    : undefined;
+  return html`<section>
+    <h2>Audit</h2>
+    <p>Saved queries: ${queries.map((q) => html`<button title=${q.description} data-query=${q.name} onClick=${() => runSaved(q)}>${q.name}</button> `)}</p>
+    <p><textarea id="audit-sql" rows="4" cols="100" value=${sql} onInput=${(e) => setSql(e.currentTarget.value)}></textarea><br />
+      <button id="audit-run" onClick=${() => run(sql, {})}>Run SQL</button> <span class="muted">DuckDB over the local audit files, as <code>eventrail audit query --local</code></span></p>
+    ${result?.running ? html`<p class="muted">Running…</p>` : null}
+    ${result?.error ? html`<p class="card failed" id="audit-error">${result.error}</p>` : null}
+    ${
+      result?.columns
+        ? html`<p><a href=${csv} download="audit.csv">Download CSV</a> <span class="muted">${result.rows.length} row(s)</span></p>
+      <table id="audit-result"><thead><tr>${result.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
+      <tbody>${result.rows.map((row) => html`<tr>${row.map((v) => html`<td>${v}</td>`)}</tr>`)}</tbody></table>`
+        : null
+    }
+  </section>`;
+}
+
 function App() {
   const [path, setPath] = useState(location.pathname);
   useEffect(() => {
@@ -214,18 +381,27 @@ function App() {
   }, []);
   const live = useLive();
   const flowMatch = path.match(/^\/console\/flow\/(.+)$/);
+  const routes = [
+    ["/console/events", () => html`<${Events} live=${live} />`],
+    ["/console/dlqs", () => html`<${DeadLetterQueues} />`],
+    ["/console/replay", () => html`<${Replay} />`],
+    ["/console/audit", () => html`<${Audit} />`],
+    ["/console/publish", () => html`<${Publish} />`],
+  ];
+  const route = routes.find(([prefix]) => path.startsWith(prefix));
   const view = flowMatch
     ? html`<${Flow} correlationId=${decodeURIComponent(flowMatch[1])} />`
-    : path.startsWith("/console/events")
-      ? html`<${Events} live=${live} />`
-      : path.startsWith("/console/dlqs")
-        ? html`<${DeadLetterQueues} />`
-        : html`<${Topology} metrics=${live.metrics} />`;
+    : route
+      ? route[1]()
+      : html`<${Topology} metrics=${live.metrics} />`;
   return html`<header>
       <b>eventrail</b>
       <${Link} href="/console" active=${path === "/console" || path === "/console/"}>Topology</${Link}>
       <${Link} href="/console/events" active=${path.startsWith("/console/events")}>Events</${Link}>
       <${Link} href="/console/dlqs" active=${path.startsWith("/console/dlqs")}>DLQs</${Link}>
+      <${Link} href="/console/replay" active=${path.startsWith("/console/replay")}>Replay</${Link}>
+      <${Link} href="/console/audit" active=${path.startsWith("/console/audit")}>Audit</${Link}>
+      <${Link} href="/console/publish" active=${path.startsWith("/console/publish")}>Publish</${Link}>
       <span id="connection" class=${`status ${live.connected ? "" : "down"}`}>${live.connected ? "live" : "reconnecting…"}</span>
     </header>
     <main>${view}</main>`;

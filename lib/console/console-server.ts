@@ -3,8 +3,14 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { z } from "zod";
+import { SavedQueryError, savedQueries } from "../audit/saved-queries";
+import { eventTypes } from "../catalog";
 import type { LocalPipeline } from "../local/local-pipeline";
+import { localAuditEventCounter } from "../ops/audit-event-count";
+import { prepareAuditQuery } from "../ops/audit-query";
 import {
   DeadLetterQueueError,
   type DeadLetterQueueRef,
@@ -14,7 +20,19 @@ import {
   peekDeadLetterQueue,
   redriveDeadLetterQueue,
 } from "../ops/dlq";
+import { LocalAuditError, locateLocalAuditEvents, runLocalAuditQuery } from "../ops/local-audit";
+import {
+  describeArchiveReplay,
+  dryRunArchiveReplay,
+  ReplayError,
+  replayProgress,
+  startArchiveReplay,
+} from "../ops/replay";
 import { type StackResources, stackResourcesFromOutputs } from "../ops/stack-resources";
+import { parseTimeWindow, TimeWindowError } from "../ops/time-window";
+import { toPutEventsEntry } from "../producer/envelope";
+import { EventValidationError } from "../producer/errors";
+import type { AnyPublishRequest } from "../producer/types";
 import type { FlowRecorder, RecordedEvent } from "./flow-recorder";
 
 /** The console's URL path on the edge. */
@@ -65,6 +83,10 @@ export interface ConsoleFlow {
 
 /** Options of {@link serveConsole}. */
 export interface ConsoleOptions {
+  /** The pipeline's state folder: the audit view reads the local audit files under it. */
+  readonly stateDir: string;
+  /** The assembly the pipeline runs: its outputs name the audit bucket. */
+  readonly cdkOutDir: string;
   /** The built browser app (index.html and its assets). @default dist/console of the package */
   readonly assetsDir?: string;
 }
@@ -74,18 +96,23 @@ export interface ConsoleOptions {
  * API under `/console/api`, a view over the pipeline's state, the recorder's trace and `lib/ops`
  * (the DLQ view calls the same functions as `eventrail dlq`, with SDK clients on the local edge).
  */
-export function serveConsole(
-  pipeline: LocalPipeline,
-  recorder: FlowRecorder,
-  options: ConsoleOptions = {},
-): void {
+export function serveConsole(pipeline: LocalPipeline, recorder: FlowRecorder, options: ConsoleOptions): void {
   const assetsDir = options.assetsDir ?? defaultAssetsDir();
   const region = pipeline.model.region;
-  const sqs = new SQSClient({
+  const clientConfig = {
     endpoint: pipeline.endpoint,
     region,
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  };
+  const sqs = new SQSClient(clientConfig);
+  const eventBridge = new EventBridgeClient(clientConfig);
+  const auditLocation = async () => {
+    const location = await locateLocalAuditEvents({
+      stateDir: options.stateDir,
+      cdkOutDir: options.cdkOutDir,
+    });
+    return { ...location, stateDir: options.stateDir };
+  };
   let resources: StackResources | undefined;
   const stackResources = (): StackResources => {
     resources ??= stackResourcesFromOutputs(
@@ -136,6 +163,117 @@ export function serveConsole(
       });
     },
   };
+
+  Object.assign(api, {
+    "GET catalog": async (_req: IncomingMessage, _url: URL, res: ServerResponse) =>
+      json(res, 200, {
+        eventTypes: eventTypes.map((type) => {
+          return {
+            detailType: type.detailType,
+            source: type.source,
+            description: type.description,
+            // The JSON editor validates with Ajv's default dialect (draft-07) as the user types.
+            editorSchema: z.toJSONSchema(type.data, { target: "draft-7", io: "input" }),
+            example: type.example,
+          };
+        }),
+      }),
+    "POST publish": async (req: IncomingMessage, _url: URL, res: ServerResponse) => {
+      const body = (await readJson(req)) as { detailType?: unknown; data?: unknown };
+      let entry: ReturnType<typeof toPutEventsEntry>;
+      try {
+        entry = toPutEventsEntry(
+          { detailType: String(body.detailType ?? ""), data: body.data } as AnyPublishRequest,
+          { eventBusName: stackResources().eventBusName, producer: "eventrail-console" },
+        );
+      } catch (error) {
+        if (!(error instanceof EventValidationError)) throw error;
+        return json(res, 400, { error: error.message, issues: error.issues });
+      }
+      const answer = await eventBridge.send(new PutEventsCommand({ Entries: [entry] }));
+      const result = answer.Entries?.[0];
+      if (result?.EventId === undefined) {
+        return json(res, 400, {
+          error: `The bus refused the event: ${result?.ErrorCode} ${result?.ErrorMessage}`,
+        });
+      }
+      const detail = JSON.parse(entry.Detail ?? "{}") as {
+        metadata: { correlationId: string; eventId: string };
+      };
+      json(res, 200, { eventId: result.EventId, correlationId: detail.metadata.correlationId });
+    },
+    "GET saved-queries": async (_req: IncomingMessage, _url: URL, res: ServerResponse) =>
+      json(res, 200, {
+        savedQueries: savedQueries.map(({ name, description, parameters }) => ({
+          name,
+          description,
+          parameters,
+        })),
+      }),
+    "POST audit": async (req: IncomingMessage, _url: URL, res: ServerResponse) => {
+      const body = (await readJson(req)) as { query?: unknown; params?: Record<string, string> };
+      let prepared: ReturnType<typeof prepareAuditQuery>;
+      try {
+        prepared = prepareAuditQuery(String(body.query ?? ""), body.params ?? {});
+      } catch (error) {
+        if (error instanceof SavedQueryError) return json(res, 400, { error: error.message });
+        throw error;
+      }
+      try {
+        const location = await auditLocation();
+        const result = await runLocalAuditQuery({
+          eventsRoot: location.eventsRoot,
+          sql: prepared.sql,
+          maxRows: 1_000,
+          sandboxed: true,
+        });
+        json(res, 200, { sql: prepared.sql, columns: result.columns.map((c) => c.name), rows: result.rows });
+      } catch (error) {
+        if (error instanceof LocalAuditError) return json(res, 400, { error: error.message });
+        throw error;
+      }
+    },
+    "POST replay": async (req: IncomingMessage, _url: URL, res: ServerResponse) => {
+      const body = (await readJson(req)) as {
+        from?: unknown;
+        to?: unknown;
+        subscriptions?: unknown;
+        dryRun?: unknown;
+      };
+      const now = new Date();
+      try {
+        const window = parseTimeWindow(String(body.from ?? ""), String(body.to ?? "now"), now);
+        const subscriptions = Array.isArray(body.subscriptions) ? body.subscriptions.map(String) : [];
+        // The console replays what the archive holds now: the local archive is written before routing.
+        const request = { window, subscriptions, force: true, now };
+        if (body.dryRun === true) {
+          const counter = localAuditEventCounter(await auditLocation());
+          return json(res, 200, await dryRunArchiveReplay(eventBridge, stackResources(), request, counter));
+        }
+        json(res, 200, await startArchiveReplay(eventBridge, stackResources(), request));
+      } catch (error) {
+        if (
+          error instanceof TimeWindowError ||
+          error instanceof ReplayError ||
+          error instanceof LocalAuditError
+        ) {
+          return json(res, 400, { error: error.message });
+        }
+        throw error;
+      }
+    },
+    "GET replay": async (_req: IncomingMessage, url: URL, res: ServerResponse) => {
+      try {
+        const status = await describeArchiveReplay(eventBridge, url.searchParams.get("name") ?? "");
+        json(res, 200, { ...status, progress: replayProgress(status) });
+      } catch (error) {
+        if (error instanceof ReplayError) return json(res, 404, { error: error.message });
+        throw error;
+      }
+    },
+    "GET subscriptions": async (_req: IncomingMessage, _url: URL, res: ServerResponse) =>
+      json(res, 200, { subscriptions: stackResources().subscriptions.map((s) => s.name) }),
+  });
 
   pipeline.serveHttp(CONSOLE_PATH, async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -299,7 +437,10 @@ async function serveAsset(res: ServerResponse, assetsDir: string, requested: str
   res.writeHead(200, {
     "content-type": CONTENT_TYPES[path.extname(chosen)] ?? "application/octet-stream",
     "cache-control": "no-store",
-    "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+    // Only this origin's own bundle runs: the JSON editor's schema validator (Ajv) compiles schemas
+    // to functions, hence 'unsafe-eval'; its styles are injected, hence 'unsafe-inline' for styles.
+    "content-security-policy":
+      "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
   });
   res.end(body);
 }

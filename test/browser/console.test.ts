@@ -43,7 +43,7 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   const recorder = new FlowRecorder();
   example = await startExamplePipeline(60, { observer: recorder });
-  serveConsole(example.pipeline, recorder);
+  serveConsole(example.pipeline, recorder, { stateDir: example.stateDir, cdkOutDir: example.cdkOutDir });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("request", (request) => requested.push(request.url()));
@@ -142,6 +142,72 @@ describe("the local console in Chromium", () => {
     await expect.poll(async () => page.locator("tbody tr").count(), { timeout: 20_000 }).toBeGreaterThan(0);
     expect(await page.locator("tbody").textContent()).toContain("OrderPlaced");
     await page.screenshot({ path: path.join(ARTIFACTS, "events.png"), fullPage: true });
+  });
+
+  it("publishes an order from the form, validating it as it is typed, and follows its flow", async () => {
+    await page.goto(`${example.pipeline.endpoint}/console/publish`);
+    await page.waitForSelector("#publish-editor .cm-content");
+    await page.selectOption("#publish-type", "OrderPlaced");
+    // An edit that breaks the schema is flagged in the editor, with its path, before anything is sent.
+    const editor = page.locator("#publish-editor .cm-content");
+    await editor.click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.insertText('{"orderId": 42}');
+    await expect.poll(async () => editor.textContent()).toBe('{"orderId": 42}');
+    const overview = page.locator("#publish-editor .jse-validation-errors-overview");
+    await expect.poll(async () => overview.textContent(), { timeout: 10_000 }).toMatch(/orderId/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "publish-invalid.png"), fullPage: true });
+    await page.click("#publish-send");
+    // Sent anyway, the server refuses it with the catalog's own message, naming the path.
+    await expect.poll(async () => page.locator("#publish-result").textContent()).toMatch(/orderId/);
+    expect(await page.locator("#publish-result").getAttribute("class")).toContain("failed");
+
+    // The example, sent as it is: published, then followed to its flow.
+    await page.selectOption("#publish-type", "OrderCancelled");
+    await page.selectOption("#publish-type", "OrderPlaced");
+    await page.waitForSelector("#publish-editor .cm-content");
+    await page.click("#publish-send");
+    await page.waitForSelector("#publish-result a");
+    await page.click("#publish-result a");
+
+    await page.waitForSelector("[data-event=InventoryReserved]", { timeout: 30_000 });
+    expect(page.url()).toMatch(/\/console\/flow\/.+/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "publish-flow.png"), fullPage: true });
+  });
+
+  it("runs a saved query and SQL over the local audit files, and shows DuckDB's error for bad SQL", async () => {
+    await example.pipeline.flushAudit();
+    await page.goto(`${example.pipeline.endpoint}/console/audit`);
+
+    await page.click("#audit-run");
+
+    await page.waitForSelector("#audit-result tbody tr", { timeout: 30_000 });
+    expect(await page.locator("#audit-result").textContent()).toContain("OrderPlaced");
+    await page.screenshot({ path: path.join(ARTIFACTS, "audit.png"), fullPage: true });
+    await page.fill("#audit-sql", "SELECT nope FROM audit_events");
+    await page.click("#audit-run");
+    await expect.poll(async () => page.locator("#audit-error").textContent()).toMatch(/nope/);
+    await page.locator("[data-query]").first().click();
+    await expect
+      .poll(async () => page.locator("#audit-result, #audit-error").count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+  });
+
+  it("counts a replay's events with a dry run, then replays them to one subscription", async () => {
+    await page.goto(`${example.pipeline.endpoint}/console/replay`);
+    await page.waitForSelector("input[type=checkbox]");
+    await page.locator("label", { hasText: "analytics" }).locator("input").check();
+
+    await page.click("#replay-dry-run");
+
+    await expect
+      .poll(async () => page.locator("#replay-result").textContent(), { timeout: 20_000 })
+      .toMatch(/\d+ event\(s\) in the window/);
+    await page.click("#replay-start");
+    await expect
+      .poll(async () => page.locator("#replay-result").textContent(), { timeout: 30_000 })
+      .toMatch(/COMPLETED/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "replay.png"), fullPage: true });
   });
 
   it("made no request that left 127.0.0.1", () => {

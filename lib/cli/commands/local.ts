@@ -121,7 +121,7 @@ export const localCommand = defineCommand({
       repair: options.repair === true,
       observer: recorder,
     });
-    serveConsole(pipeline, recorder);
+    serveConsole(pipeline, recorder, { stateDir, cdkOutDir });
     // Lets `--local` commands find this pipeline's state folder from its port.
     const runtimeInfo = await writeRuntimeInfo({ endpoint: pipeline.endpoint, stateDir, cdkOutDir });
     const seeded = await seedExampleState(pipeline);

@@ -73,7 +73,9 @@ describe("delivering to rule targets", () => {
     await dispatcher.dispatch(rule(185), event);
 
     expect(sent).toEqual([{ arn: QUEUE, body: JSON.stringify(event), attributes: undefined }]);
-    expect(reports).toEqual([{ outcome: "delivered", rule: "orders-rule", target: QUEUE, attempts: 1 }]);
+    expect(reports).toEqual([
+      { outcome: "delivered", eventId: event.id, rule: "orders-rule", target: QUEUE, attempts: 1 },
+    ]);
   });
 
   it("retries a retryable failure with back-off until it is delivered", async () => {
