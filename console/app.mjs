@@ -1,9 +1,10 @@
+import dagre from "@dagrejs/dagre";
 import addFormats from "ajv-formats";
 import { html } from "htm/preact";
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { createAjvValidator, createJSONEditor } from "vanilla-jsoneditor";
-import { eventsMatching, flowTimeline, formatAge, mergeLive } from "./model.mjs";
+import { eventsMatching, flowTimeline, formatAge, mergeLive, topologyGraph } from "./model.mjs";
 
 const API = "/console/api";
 
@@ -44,6 +45,34 @@ function Link({ href, children, active }) {
   }}>${children}</a>`;
 }
 
+const NODE_WIDTH = 250;
+const NODE_HEIGHT = 46;
+
+/** Lays the topology graph out left to right with dagre and draws it as SVG. */
+function TopologyGraph({ graph }) {
+  const layout = new dagre.graphlib.Graph();
+  layout.setGraph({ rankdir: "LR", nodesep: 14, ranksep: 48 });
+  layout.setDefaultEdgeLabel(() => ({}));
+  for (const node of graph.nodes) layout.setNode(node.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  for (const edge of graph.edges) layout.setEdge(edge.from, edge.to);
+  dagre.layout(layout);
+  const { width, height } = layout.graph();
+  return html`<svg class="topology" width=${width + 20} height=${height + 20} viewBox=${`-10 -10 ${width + 20} ${height + 20}`}>
+    ${graph.edges.map((edge) => {
+      const points = layout.edge(edge.from, edge.to)?.points ?? [];
+      return html`<polyline class=${edge.dashed ? "edge dashed" : "edge"} points=${points.map((p) => `${p.x},${p.y}`).join(" ")} />`;
+    })}
+    ${graph.nodes.map((node) => {
+      const { x, y } = layout.node(node.id);
+      return html`<g class=${`node-${node.kind}${node.alarm ? " alarm" : ""}`} data-node=${node.kind} data-label=${node.label} transform=${`translate(${x - NODE_WIDTH / 2},${y - NODE_HEIGHT / 2})`}>
+        <rect width=${NODE_WIDTH} height=${NODE_HEIGHT} rx="6" />
+        <text x="8" y="18" class="label">${node.label.slice(0, 38)}</text>
+        <text x="8" y="36" class="detail">${node.detail}${node.alarm ? " — ALARM" : ""}</text>
+      </g>`;
+    })}
+  </svg>`;
+}
+
 function Topology({ metrics }) {
   const [topology, setTopology] = useState();
   const [error, setError] = useState();
@@ -52,33 +81,12 @@ function Topology({ metrics }) {
   }, []);
   if (error) return html`<p class="failed">${error}</p>`;
   if (!topology) return html`<p class="muted">Loading…</p>`;
-  const queue = (arn) => topology.queues.find((q) => q.arn === arn);
-  const live = (arn) => metrics?.queues.find((q) => q.arn === arn);
-  const depth = (arn) => live(arn) ?? { visible: 0, inFlight: 0 };
-  const consumer = (arn) => topology.consumers.find((c) => c.queueArn === arn);
   return html`<section>
-    <h2>${topology.stackName}: ${topology.buses.map((b) => b.name).join(", ")}</h2>
-    <p class="muted">Archives: ${topology.archives.map((a) => `${a.name} (bus ${a.bus})`).join(", ") || "none"}. Accepted since start: ${metrics?.accepted ?? 0}; failed handlings: ${metrics?.failedHandlings ?? 0}.</p>
-    ${topology.rules.map(
-      (rule) => html`<div class="card" data-rule=${rule.name}>
-      <div class="row">
-        <div class="node"><b>rule ${rule.name}</b><small>matched ${metrics?.matchedByRule?.[rule.name] ?? 0}</small><pre>${JSON.stringify(rule.pattern)}</pre></div>
-        ${rule.targets.map((target) => {
-          const q = target.kind === "sqs" ? queue(target.arn) : undefined;
-          const dlq = q?.deadLetterArn ? depth(q.deadLetterArn) : undefined;
-          const targetDlq = target.deadLetterArn ? depth(target.deadLetterArn) : undefined;
-          const fn = q ? consumer(q.arn) : undefined;
-          return html`<span class="arrow">→</span>
-            <div class="node"><b>${target.kind} ${target.arn.split(":").at(-1)}</b>
-              ${q ? html`<small>depth ${depth(q.arn).visible}, in flight ${depth(q.arn).inFlight}</small>` : null}</div>
-            ${dlq ? html`<div class=${`node ${dlq.visible > 0 ? "alarm" : ""}`}><b>DLQ</b><small>${dlq.visible} message(s)${dlq.visible > 0 ? " — ALARM" : ""}</small></div>` : null}
-            ${targetDlq ? html`<div class=${`node ${targetDlq.visible > 0 ? "alarm" : ""}`}><b>rule-target DLQ</b><small>${targetDlq.visible} message(s)${targetDlq.visible > 0 ? " — ALARM" : ""}</small></div>` : null}
-            ${fn ? html`<span class="arrow">→</span><div class="node"><b>λ ${fn.functionName}</b><small>batch ${fn.batchSize}</small></div>` : null}`;
-        })}
-      </div>
-    </div>`,
-    )}
-    ${topology.deliveryStreams.map((s) => html`<div class="card">audit stream <b>${s.name}</b> → bucket ${s.bucket}</div>`)}
+    <h2>${topology.stackName}</h2>
+    <p class="muted">Accepted since start: ${metrics?.accepted ?? 0}; failed handlings: ${metrics?.failedHandlings ?? 0}. Dashed: where failures go.</p>
+    <${TopologyGraph} graph=${topologyGraph(topology, metrics)} />
+    <h2>Rules</h2>
+    ${topology.rules.map((rule) => html`<div class="card" data-rule=${rule.name}><b>${rule.name}</b> <span class="muted">matched ${metrics?.matchedByRule?.[rule.name] ?? 0}</span><pre>${JSON.stringify(rule.pattern)}</pre></div>`)}
   </section>`;
 }
 

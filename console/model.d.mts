@@ -31,3 +31,14 @@ export function flowTimeline(flow: {
     logs: { requestId: string; functionName: string; message: string }[];
   })[];
 };
+export interface GraphNode {
+  readonly id: string;
+  readonly kind: string;
+  readonly label: string;
+  readonly detail: string;
+  readonly alarm?: boolean;
+}
+export function topologyGraph(
+  topology: unknown,
+  metrics: unknown,
+): { nodes: GraphNode[]; edges: { from: string; to: string; dashed?: boolean }[] };

@@ -83,3 +83,88 @@ export function flowTimeline(flow) {
   });
   return { events };
 }
+
+/**
+ * The topology as a graph: the bus, its archive and audit stream, each rule, each target (queue,
+ * delivery stream), each queue's DLQ and rule-target DLQ and each consumer, with the live numbers
+ * on them; a DLQ holding messages is an alarm. Positions come from the layout library.
+ */
+export function topologyGraph(topology, metrics) {
+  const nodes = [];
+  const edges = [];
+  const live = (arn) => metrics?.queues?.find((q) => q.arn === arn) ?? { visible: 0, inFlight: 0 };
+  const short = (arn) => arn.split(/[:/]/).at(-1);
+  const add = (node) => {
+    if (!nodes.some((n) => n.id === node.id)) nodes.push(node);
+  };
+  for (const bus of topology.buses)
+    add({ id: bus.arn, kind: "bus", label: `bus ${bus.name}`, detail: `${metrics?.accepted ?? 0} accepted` });
+  const busArn = (name) => topology.buses.find((b) => b.name === name)?.arn ?? name;
+  for (const archive of topology.archives) {
+    add({ id: `archive:${archive.name}`, kind: "archive", label: `archive ${archive.name}`, detail: "" });
+    edges.push({ from: busArn(archive.bus), to: `archive:${archive.name}` });
+  }
+  for (const rule of topology.rules) {
+    const ruleId = `rule:${rule.name}`;
+    add({
+      id: ruleId,
+      kind: "rule",
+      label: `rule ${short(rule.name)}`,
+      detail: `${metrics?.matchedByRule?.[rule.name] ?? 0} matched`,
+    });
+    edges.push({ from: busArn(rule.bus), to: ruleId });
+    for (const target of rule.targets) {
+      const queue = topology.queues.find((q) => q.arn === target.arn);
+      if (queue) {
+        const q = live(queue.arn);
+        add({
+          id: queue.arn,
+          kind: "queue",
+          label: `queue ${short(queue.name)}`,
+          detail: `${q.visible} waiting, ${q.inFlight} in flight`,
+        });
+        if (queue.deadLetterArn) {
+          const d = live(queue.deadLetterArn);
+          add({
+            id: queue.deadLetterArn,
+            kind: "dlq",
+            label: "DLQ",
+            detail: `${d.visible} message(s)`,
+            alarm: d.visible > 0,
+          });
+          edges.push({ from: queue.arn, to: queue.deadLetterArn, dashed: true });
+        }
+        for (const consumer of topology.consumers.filter((c) => c.queueArn === queue.arn)) {
+          add({
+            id: `fn:${consumer.functionName}`,
+            kind: "function",
+            label: `λ ${short(consumer.functionName)}`,
+            detail: `batch ${consumer.batchSize}`,
+          });
+          edges.push({ from: queue.arn, to: `fn:${consumer.functionName}` });
+        }
+      } else {
+        const stream = topology.deliveryStreams.find((s) => s.arn === target.arn);
+        add({
+          id: target.arn,
+          kind: stream ? "stream" : target.kind,
+          label: stream ? `audit stream → ${stream.bucket}` : `${target.kind} ${short(target.arn)}`,
+          detail: "",
+        });
+      }
+      edges.push({ from: ruleId, to: target.arn });
+      if (target.deadLetterArn) {
+        const d = live(target.deadLetterArn);
+        add({
+          id: target.deadLetterArn,
+          kind: "dlq",
+          label: "rule-target DLQ",
+          detail: `${d.visible} message(s)`,
+          alarm: d.visible > 0,
+        });
+        edges.push({ from: ruleId, to: target.deadLetterArn, dashed: true });
+      }
+    }
+  }
+  return { nodes, edges };
+}

@@ -110,6 +110,10 @@ describe("the local console in Chromium", () => {
       /FAILED in .*inventory/i,
     );
 
+    await page.goto(`${example.pipeline.endpoint}/console`);
+    await page.waitForSelector("svg.topology g.node-dlq.alarm");
+    await page.screenshot({ path: path.join(ARTIFACTS, "topology-alarm.png"), fullPage: true });
+
     await page.goto(`${example.pipeline.endpoint}/console/dlqs`);
     await page.waitForSelector("[data-dlq=inventory]");
     await page.locator("[data-dlq=inventory] button", { hasText: "redrive all" }).click();

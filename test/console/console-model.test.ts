@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { eventsMatching, flowTimeline, formatAge, mergeLive, type ViewEvent } from "../../console/model.mjs";
+import {
+  eventsMatching,
+  flowTimeline,
+  formatAge,
+  mergeLive,
+  topologyGraph,
+  type ViewEvent,
+} from "../../console/model.mjs";
 
 function event(id: string, overrides: Partial<ViewEvent> = {}): ViewEvent {
   return {
@@ -80,5 +87,40 @@ describe("the console's view logic", () => {
       [60, "FAILED in inventory after 50 ms: Error: boom", true],
     ]);
     expect(first?.logs.map((line) => line.message)).toEqual(["boom"]);
+  });
+
+  it("draws the topology as a graph with live numbers, and a DLQ holding messages as an alarm", () => {
+    const topology = {
+      buses: [{ name: "eventrail", arn: "arn:bus" }],
+      archives: [{ name: "all", bus: "eventrail" }],
+      rules: [
+        { name: "r", bus: "eventrail", targets: [{ kind: "sqs", arn: "arn:q", deadLetterArn: "arn:tdlq" }] },
+      ],
+      queues: [{ name: "q", arn: "arn:q", deadLetterArn: "arn:dlq" }],
+      consumers: [{ functionName: "fn", queueArn: "arn:q", batchSize: 10 }],
+      deliveryStreams: [],
+    };
+    const metrics = {
+      accepted: 3,
+      matchedByRule: { r: 2 },
+      queues: [
+        { arn: "arn:q", visible: 4, inFlight: 1 },
+        { arn: "arn:dlq", visible: 1, inFlight: 0 },
+      ],
+    };
+
+    const graph = topologyGraph(topology, metrics);
+
+    expect(graph.nodes.map((n) => [n.kind, n.detail, n.alarm === true])).toEqual([
+      ["bus", "3 accepted", false],
+      ["archive", "", false],
+      ["rule", "2 matched", false],
+      ["queue", "4 waiting, 1 in flight", false],
+      ["dlq", "1 message(s)", true],
+      ["function", "batch 10", false],
+      ["dlq", "0 message(s)", false],
+    ]);
+    expect(graph.edges).toContainEqual({ from: "arn:q", to: "arn:dlq", dashed: true });
+    expect(graph.edges).toContainEqual({ from: "rule:r", to: "arn:q" });
   });
 });
