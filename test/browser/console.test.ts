@@ -7,6 +7,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { serveConsole } from "../../lib/console/console-server";
 import { FlowRecorder } from "../../lib/console/flow-recorder";
+import { LocalPipeline } from "../../lib/local/local-pipeline";
 import { queueDepth } from "../../lib/ops/dlq";
 import { toPutEventsEntry } from "../../lib/producer";
 import { type ExamplePipeline, orderData, startExamplePipeline } from "../e2e/support/example-pipeline";
@@ -27,6 +28,8 @@ const CHROMIUM_FLAGS = [
 ];
 
 let example: ExamplePipeline;
+/** The pipeline the console is served by now (the restart test replaces it). */
+let running: LocalPipeline | undefined;
 let browser: Browser;
 let page: Page;
 const requested: string[] = [];
@@ -43,6 +46,7 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   const recorder = new FlowRecorder();
   example = await startExamplePipeline(60, { observer: recorder });
+  running = example.pipeline;
   serveConsole(example.pipeline, recorder, { stateDir: example.stateDir, cdkOutDir: example.cdkOutDir });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -52,7 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await example?.pipeline.stop();
+  await running?.stop();
 });
 
 async function publish(detailType: "OrderPlaced", orderId: string, poison = false): Promise<string> {
@@ -191,10 +195,12 @@ describe("the local console in Chromium", () => {
     await page.fill("#audit-sql", "SELECT nope FROM audit_events");
     await page.click("#audit-run");
     await expect.poll(async () => page.locator("#audit-error").textContent()).toMatch(/nope/);
-    await page.locator("[data-query]").first().click();
+    // A saved query, with its default window (the last 7 days).
+    await page.click("[data-query=events-per-type-per-day]");
     await expect
-      .poll(async () => page.locator("#audit-result, #audit-error").count(), { timeout: 30_000 })
-      .toBeGreaterThan(0);
+      .poll(async () => page.locator("#audit-result").textContent(), { timeout: 30_000 })
+      .toContain("OrderPlaced");
+    expect(await page.locator("#audit-error").count()).toBe(0);
   });
 
   it("counts a replay's events with a dry run, then replays them to one subscription", async () => {
@@ -212,6 +218,27 @@ describe("the local console in Chromium", () => {
       .poll(async () => page.locator("#replay-result").textContent(), { timeout: 30_000 })
       .toMatch(/COMPLETED/);
     await page.screenshot({ path: path.join(ARTIFACTS, "replay.png"), fullPage: true });
+  });
+
+  it("says it is reconnecting while the pipeline restarts, and goes live again", async () => {
+    await page.goto(`${example.pipeline.endpoint}/console/events`);
+    await page.waitForSelector("#connection:text('live')");
+    const port = Number(new URL(example.pipeline.endpoint).port);
+
+    await running?.stop();
+    running = undefined;
+    await page.waitForSelector("#connection:text('reconnecting')", { timeout: 20_000 });
+    const recorder = new FlowRecorder();
+    running = await LocalPipeline.start({
+      cdkOutDir: example.cdkOutDir,
+      stateDir: example.stateDir,
+      port,
+      timeScale: 60,
+      observer: recorder,
+    });
+    serveConsole(running, recorder, { stateDir: example.stateDir, cdkOutDir: example.cdkOutDir });
+
+    await page.waitForSelector("#connection:text('live')", { timeout: 20_000 });
   });
 
   it("made no request that left 127.0.0.1", () => {
