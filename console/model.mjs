@@ -97,6 +97,12 @@ export function topologyGraph(topology, metrics) {
   const add = (node) => {
     if (!nodes.some((n) => n.id === node.id)) nodes.push(node);
   };
+  // A DLQ and the dashed edge from what fails into it; holding messages, it is an alarm.
+  const deadLetter = (from, arn, label) => {
+    const depth = live(arn).visible;
+    add({ id: arn, kind: "dlq", label, detail: `${depth} message(s)`, alarm: depth > 0 });
+    edges.push({ from, to: arn, dashed: true });
+  };
   for (const bus of topology.buses)
     add({ id: bus.arn, kind: "bus", label: `bus ${bus.name}`, detail: `${metrics?.accepted ?? 0} accepted` });
   const busArn = (name) => topology.buses.find((b) => b.name === name)?.arn ?? name;
@@ -123,17 +129,7 @@ export function topologyGraph(topology, metrics) {
           label: `queue ${short(queue.name)}`,
           detail: `${q.visible} waiting, ${q.inFlight} in flight`,
         });
-        if (queue.deadLetterArn) {
-          const d = live(queue.deadLetterArn);
-          add({
-            id: queue.deadLetterArn,
-            kind: "dlq",
-            label: "DLQ",
-            detail: `${d.visible} message(s)`,
-            alarm: d.visible > 0,
-          });
-          edges.push({ from: queue.arn, to: queue.deadLetterArn, dashed: true });
-        }
+        if (queue.deadLetterArn) deadLetter(queue.arn, queue.deadLetterArn, "DLQ");
         for (const consumer of topology.consumers.filter((c) => c.queueArn === queue.arn)) {
           add({
             id: `fn:${consumer.functionName}`,
@@ -153,17 +149,7 @@ export function topologyGraph(topology, metrics) {
         });
       }
       edges.push({ from: ruleId, to: target.arn });
-      if (target.deadLetterArn) {
-        const d = live(target.deadLetterArn);
-        add({
-          id: target.deadLetterArn,
-          kind: "dlq",
-          label: "rule-target DLQ",
-          detail: `${d.visible} message(s)`,
-          alarm: d.visible > 0,
-        });
-        edges.push({ from: ruleId, to: target.deadLetterArn, dashed: true });
-      }
+      if (target.deadLetterArn) deadLetter(ruleId, target.deadLetterArn, "rule-target DLQ");
     }
   }
   return { nodes, edges };
