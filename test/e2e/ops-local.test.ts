@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -262,7 +265,10 @@ describe("eventrail status, dlq and replay on the local pipeline", () => {
 
   it("says how to start the local pipeline when nothing answers on the endpoint", async () => {
     // Prepare
-    const io = fakeIo();
+    // (An empty runtime folder: a pipeline running elsewhere on the machine would be named too.)
+    const io = fakeIo({
+      env: { EVENTRAIL_RUNTIME_DIR: mkdtempSync(path.join(tmpdir(), "eventrail-runtime-")) },
+    });
     const cdkOut = target[target.indexOf("--cdk-out") + 1] as string;
 
     // Act
