@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { catalogNames, kebabCase, subscriptionNames } from "../../lib/scaffold/scaffold";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../..");
@@ -28,7 +29,8 @@ beforeAll(async () => {
   const { stdout } = await run("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], {
     cwd: ROOT,
   });
-  for (const file of stdout.split("\0").filter((f) => f !== "")) {
+  // (node_modules is linked below; a link to it can show as untracked where .gitignore names a folder.)
+  for (const file of stdout.split("\0").filter((f) => f !== "" && f !== "node_modules")) {
     await mkdir(path.dirname(path.join(copy, file)), { recursive: true });
     await cp(path.join(ROOT, file), path.join(copy, file)).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "ENOENT") throw error; // deleted in the work tree, not yet in git
@@ -42,14 +44,31 @@ afterAll(async () => {
   if (copy !== undefined) await rm(copy, { recursive: true, force: true });
 });
 
+/** `name`, or `name` with the first number that makes it new, where a copy already has it. */
+function unused(name: string, taken: readonly string[]): string {
+  let candidate = name;
+  for (let n = 2; taken.includes(candidate); n += 1) candidate = `${name}${n}`;
+  return candidate;
+}
+
 describe("eventrail new on a fresh copy of the project", () => {
   it("adds an event type and a subscription that typecheck, synthesize and pass their test", async () => {
+    // Prepare: the issue's names, unless this repository already has them (it was scaffolded itself).
+    const eventTypeName = unused(
+      "OrderShipped",
+      catalogNames(await readFile(path.join(copy, "lib/catalog/index.ts"), "utf8")),
+    );
+    const subscriptionName = unused(
+      "shipping",
+      subscriptionNames(await readFile(path.join(copy, "lib/subscriptions.ts"), "utf8")),
+    );
+
     // Act
     const eventType = await inCopy("node", [
       "dist/cli/eventrail.mjs",
       "new",
       "event-type",
-      "OrderShipped",
+      eventTypeName,
       "--source",
       "eventrail.shipping",
     ]);
@@ -57,11 +76,11 @@ describe("eventrail new on a fresh copy of the project", () => {
       "dist/cli/eventrail.mjs",
       "new",
       "subscription",
-      "shipping",
+      subscriptionName,
       "--consumes",
       "PaymentProcessed",
       "--publishes",
-      "OrderShipped",
+      eventTypeName,
     ]);
     await inCopy("npx", ["tsc", "--noEmit", "-p", "tsconfig.json"]);
     await inCopy("npx", [
@@ -69,16 +88,16 @@ describe("eventrail new on a fresh copy of the project", () => {
       "check",
       "lib/catalog",
       "lib/subscriptions.ts",
-      "lambdas/shipping",
-      "test/lambdas/shipping",
+      `lambdas/${subscriptionName}`,
+      `test/lambdas/${subscriptionName}`,
     ]);
     await inCopy("npx", ["cdk", "synth", "--quiet", "--output", "cdk.out.scaffold"]);
-    const handlerTest = await inCopy("npx", ["vitest", "run", "test/lambdas/shipping"]);
+    const handlerTest = await inCopy("npx", ["vitest", "run", `test/lambdas/${subscriptionName}`]);
 
     // Assess
-    expect(eventType).toContain("created lib/catalog/order-shipped.ts");
-    expect(subscription).toContain("created lambdas/shipping/handler.ts");
-    expect(subscription).toContain("created test/lambdas/shipping/handler.test.ts");
+    expect(eventType).toContain(`created lib/catalog/${kebabCase(eventTypeName)}.ts`);
+    expect(subscription).toContain(`created lambdas/${subscriptionName}/handler.ts`);
+    expect(subscription).toContain(`created test/lambdas/${subscriptionName}/handler.test.ts`);
     const templates = (await readdir(path.join(copy, "cdk.out.scaffold"))).filter((f) =>
       f.endsWith(".template.json"),
     );
@@ -90,7 +109,7 @@ describe("eventrail new on a fresh copy of the project", () => {
       for (const [id, resource] of Object.entries(template.Resources)) resources.set(id, resource.Type);
     }
     const shipping = [...resources]
-      .filter(([id]) => id.startsWith("Subscriptionshipping"))
+      .filter(([id]) => id.startsWith(`Subscription${subscriptionName.replaceAll("-", "")}`))
       .map(([, type]) => type);
     expect(shipping).toEqual(
       expect.arrayContaining([
