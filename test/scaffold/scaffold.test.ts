@@ -15,6 +15,8 @@ import {
 import { subscriptions } from "../../lib/subscriptions";
 
 const ROOT = path.resolve(__dirname, "../..");
+// The new pieces are named apart from the OrderShipped and shipping, which a team may have
+// scaffolded into this repository already (test/e2e/scaffold.test.ts runs those).
 
 /** A project folder holding the two files the scaffolds register in, as this repository has them. */
 async function project(): Promise<string> {
@@ -59,19 +61,19 @@ describe("eventrail new event-type", () => {
   it("writes a declaration and registers it, and reports both", async () => {
     const root = await project();
 
-    const result = await newEventType(root, { name: "OrderShipped", source: "eventrail.shipping" });
+    const result = await newEventType(root, { name: "ParcelShipped", source: "eventrail.shipping" });
 
-    expect(result.created).toEqual(["lib/catalog/order-shipped.ts"]);
+    expect(result.created).toEqual(["lib/catalog/parcel-shipped.ts"]);
     expect(result.edited).toEqual([PROJECT_FILES.catalogIndex]);
-    expect(await read(root, "lib/catalog/order-shipped.ts")).toContain('source: "eventrail.shipping"');
+    expect(await read(root, "lib/catalog/parcel-shipped.ts")).toContain('source: "eventrail.shipping"');
     const index = await read(root, PROJECT_FILES.catalogIndex);
-    expect(index).toContain('import { OrderShipped } from "./order-shipped";');
-    expect(catalogNames(index)).toEqual([...eventTypes.map((t) => t.detailType), "OrderShipped"]);
+    expect(index).toContain('import { ParcelShipped } from "./parcel-shipped";');
+    expect(catalogNames(index)).toEqual([...eventTypes.map((t) => t.detailType), "ParcelShipped"]);
   });
 
   it.each([
     ["a name that is not PascalCase", { name: "order_shipped", source: "eventrail.shipping" }, /PascalCase/],
-    ["an aws. source", { name: "OrderShipped", source: "aws.shipping" }, /not starting with "aws\."/],
+    ["an aws. source", { name: "ParcelShipped", source: "aws.shipping" }, /not starting with "aws\."/],
     [
       "a name already in the catalog",
       { name: "OrderPlaced", source: "eventrail.orders" },
@@ -89,19 +91,19 @@ describe("eventrail new event-type", () => {
 
   it("never overwrites a file", async () => {
     const root = await project();
-    await writeFile(path.join(root, "lib/catalog/order-shipped.ts"), "// mine\n");
+    await writeFile(path.join(root, "lib/catalog/parcel-shipped.ts"), "// mine\n");
 
-    const error = await refusal(newEventType(root, { name: "OrderShipped", source: "eventrail.shipping" }));
+    const error = await refusal(newEventType(root, { name: "ParcelShipped", source: "eventrail.shipping" }));
 
     expect(error.message).toMatch(/already exists; eventrail new never overwrites a file/);
-    expect(await read(root, "lib/catalog/order-shipped.ts")).toBe("// mine\n");
+    expect(await read(root, "lib/catalog/parcel-shipped.ts")).toBe("// mine\n");
   });
 
   it("says what to do when the catalog index no longer has the shape it edits", async () => {
     const root = await project();
     await writeFile(path.join(root, PROJECT_FILES.catalogIndex), "export const catalog = makeCatalog();\n");
 
-    const error = await refusal(newEventType(root, { name: "OrderShipped", source: "eventrail.shipping" }));
+    const error = await refusal(newEventType(root, { name: "ParcelShipped", source: "eventrail.shipping" }));
 
     expect(error.message).toMatch(/no longer has the catalog object .* add the new piece by hand/);
   });
@@ -112,18 +114,21 @@ describe("eventrail new subscription", () => {
     const root = await project();
 
     const result = await newSubscription(root, {
-      name: "shipping",
+      name: "parcel-shipping",
       consumes: ["PaymentProcessed", "OrderCancelled"],
       publishes: ["InventoryReserved"],
     });
 
-    expect(result.created).toEqual(["lambdas/shipping/handler.ts", "test/lambdas/shipping/handler.test.ts"]);
+    expect(result.created).toEqual([
+      "lambdas/parcel-shipping/handler.ts",
+      "test/lambdas/parcel-shipping/handler.test.ts",
+    ]);
     const declarations = await read(root, PROJECT_FILES.subscriptions);
-    expect(subscriptionNames(declarations)).toEqual([...subscriptions.map((s) => s.name), "shipping"]);
+    expect(subscriptionNames(declarations)).toEqual([...subscriptions.map((s) => s.name), "parcel-shipping"]);
     expect(declarations).toContain('eventTypes: ["PaymentProcessed", "OrderCancelled"]');
     expect(declarations).toContain('publishes: ["InventoryReserved"]');
-    const handler = await read(root, "lambdas/shipping/handler.ts");
-    expect(handler).toContain('createSubscriptionConsumer("shipping"');
+    const handler = await read(root, "lambdas/parcel-shipping/handler.ts");
+    expect(handler).toContain('createSubscriptionConsumer("parcel-shipping"');
     expect(handler).toContain("PaymentProcessed: async (event, { logger }) =>");
     expect(handler).toContain("OrderCancelled: async (event, { logger }) =>");
     expect(handler).toContain("publisher: eventBridgePublisherFromEnvironment()");
@@ -140,18 +145,22 @@ describe("eventrail new subscription", () => {
 
   it.each([
     ["a name that is not kebab case", { name: "Shipping", consumes: ["OrderPlaced"] }, /lower-case letters/],
-    ["no consumed type", { name: "shipping", consumes: [] }, /--consumes lists no event type/],
+    ["no consumed type", { name: "parcel-shipping", consumes: [] }, /--consumes lists no event type/],
     [
       "a consumed type not in the catalog",
-      { name: "shipping", consumes: ["OrderShipped"] },
-      /--consumes names OrderShipped, which is not in the catalog\. Known event types: OrderPlaced.*npx eventrail new event-type OrderShipped/,
+      { name: "parcel-shipping", consumes: ["ParcelShipped"] },
+      /--consumes names ParcelShipped, which is not in the catalog\. Known event types: OrderPlaced.*npx eventrail new event-type ParcelShipped/,
     ],
     [
       "a published type not in the catalog",
-      { name: "shipping", consumes: ["OrderPlaced"], publishes: ["Nope"] },
+      { name: "parcel-shipping", consumes: ["OrderPlaced"], publishes: ["Nope"] },
       /--publishes names Nope/,
     ],
-    ["a type listed twice", { name: "shipping", consumes: ["OrderPlaced", "OrderPlaced"] }, /more than once/],
+    [
+      "a type listed twice",
+      { name: "parcel-shipping", consumes: ["OrderPlaced", "OrderPlaced"] },
+      /more than once/,
+    ],
     ["an existing subscription", { name: "inventory", consumes: ["OrderPlaced"] }, /already declared/],
   ])("refuses %s with the fix, writing nothing", async (_, options, message) => {
     const root = await project();
@@ -165,12 +174,14 @@ describe("eventrail new subscription", () => {
 
   it("never overwrites a handler or a test", async () => {
     const root = await project();
-    await mkdir(path.join(root, "test/lambdas/shipping"), { recursive: true });
-    await writeFile(path.join(root, "test/lambdas/shipping/handler.test.ts"), "// mine\n");
+    await mkdir(path.join(root, "test/lambdas/parcel-shipping"), { recursive: true });
+    await writeFile(path.join(root, "test/lambdas/parcel-shipping/handler.test.ts"), "// mine\n");
 
-    const error = await refusal(newSubscription(root, { name: "shipping", consumes: ["OrderPlaced"] }));
+    const error = await refusal(
+      newSubscription(root, { name: "parcel-shipping", consumes: ["OrderPlaced"] }),
+    );
 
-    expect(error.message).toMatch(/test\/lambdas\/shipping\/handler\.test\.ts already exists/);
-    expect(await read(root, PROJECT_FILES.subscriptions)).not.toContain('"shipping"');
+    expect(error.message).toMatch(/test\/lambdas\/parcel-shipping\/handler\.test\.ts already exists/);
+    expect(await read(root, PROJECT_FILES.subscriptions)).not.toContain('"parcel-shipping"');
   });
 });
