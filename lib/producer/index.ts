@@ -6,6 +6,7 @@ export * from "./errors";
 export * from "./eventbridge-publisher";
 export * from "./follow-up";
 export * from "./in-memory-publisher";
+export * from "./outbox-item";
 export type { IndexedEvent, RunHooks } from "./publish-run";
 export { PublishRun } from "./publish-run";
 export * from "./types";
