@@ -65,6 +65,15 @@ export const AWS_LIMITS = {
   // DynamoDB
   dynamoDbItemBytes: { min: 1, max: 409_600, unit: "bytes", limitOf: "DynamoDB's item size limit" },
   dynamoDbTransactItems: { min: 1, max: 100, limitOf: "DynamoDB's limit for a transaction" },
+  // EventBridge Pipes with a DynamoDB stream source
+  pipesStreamBatchSize: { min: 1, max: 10_000, limitOf: "EventBridge Pipes' limit for a stream source" },
+  pipesBatchingWindowSeconds: { min: 0, max: 300, unit: "s", limitOf: "EventBridge Pipes' limit" },
+  /** -1 retries until the record expires. */
+  pipesMaximumRetryAttempts: { min: -1, max: 10_000, limitOf: "EventBridge Pipes' limit" },
+  /** -1 never gives up on age; otherwise at least 60. */
+  pipesMaximumRecordAgeSeconds: { min: -1, max: 604_800, unit: "s", limitOf: "EventBridge Pipes' limit" },
+  // DynamoDB Streams
+  dynamoDbStreamGetRecords: { min: 1, max: 1000, limitOf: "DynamoDB Streams' limit for GetRecords" },
 } as const satisfies Record<string, WholeNumberRange>;
 
 /**
@@ -92,6 +101,8 @@ export const AWS_DEFAULTS = {
   lambdaFunction: { timeoutSeconds: 3, memorySize: 128 },
   /** Lambda's SQS event source mapping: 10 records, no batching window. */
   sqsEventSource: { batchSize: 10, maxBatchingWindowSeconds: 0 },
+  /** DynamoDB Streams: records are kept 24 hours; a shard iterator expires 15 minutes after it is returned. */
+  dynamoDbStream: { retentionHours: 24, shardIteratorMinutes: 15 },
   /** Firehose's buffering hints for an S3 destination. */
   firehoseBuffering: { intervalSeconds: 300, sizeMiB: 5 },
 } as const;

@@ -110,6 +110,53 @@ export interface LocalTableDefinition {
     readonly AttributeType: string;
   }[];
   readonly timeToLiveAttribute?: string;
+  /** The table's stream, when `StreamSpecification` declares one. @default - none */
+  readonly stream?: {
+    readonly viewType: "KEYS_ONLY" | "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES";
+    /** What `Fn::GetAtt [Table, StreamArn]` gives locally. */
+    readonly arn: string;
+    readonly label: string;
+  };
+}
+
+/**
+ * An EventBridge pipe from a DynamoDB stream to an event bus (`AWS::Pipes::Pipe`), the settings of
+ * its source, filter, enrichment and target.
+ */
+export interface LocalPipeDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** The DynamoDB stream ARN it reads. */
+  readonly sourceArn: string;
+  readonly desiredState: "RUNNING" | "STOPPED";
+  readonly source: {
+    readonly startingPosition: "TRIM_HORIZON" | "LATEST";
+    readonly batchSize: number;
+    readonly maximumBatchingWindowSeconds: number;
+    /** -1: retried until the record expires from the stream. */
+    readonly maximumRetryAttempts: number;
+    /** -1: records never expire for the pipe (only the stream's 24 hours). */
+    readonly maximumRecordAgeSeconds: number;
+    readonly bisectOnError: boolean;
+    /** The SQS queue that gets the position of a batch that kept failing. */
+    readonly deadLetterArn?: string;
+  };
+  /** Event patterns over the stream record; a record matching any of them goes on. Empty: all do. */
+  readonly filterPatterns: readonly unknown[];
+  /** The enrichment function's ARN. */
+  readonly enrichmentArn?: string;
+  /** The event bus it puts events on. */
+  readonly targetArn: string;
+  readonly target: {
+    /** Static text, or a JSON path (`$.detailType`) into the event. */
+    readonly source?: string;
+    readonly detailType?: string;
+    readonly time?: string;
+    readonly resources?: readonly string[];
+    /** The detail's input template; the whole event when absent. */
+    readonly inputTemplate?: string;
+  };
 }
 
 /** A Firehose delivery stream writing to an S3 bucket. */
@@ -145,6 +192,7 @@ export interface LocalPipelineModel {
   readonly functions: readonly LocalFunctionDefinition[];
   readonly eventSourceMappings: readonly LocalEventSourceMapping[];
   readonly tables: readonly LocalTableDefinition[];
+  readonly pipes: readonly LocalPipeDefinition[];
   readonly deliveryStreams: readonly LocalDeliveryStreamDefinition[];
   readonly buckets: readonly LocalBucketDefinition[];
   /** Stack outputs, resolved. */

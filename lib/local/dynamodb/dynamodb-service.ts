@@ -1,6 +1,7 @@
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
 import { type KeySchemas, keyOf } from "./key-schemas";
 import type { LockedItem, TableLocks } from "./table-locks";
+import type { TableStreams, WriteRecorder } from "./table-streams";
 import { describeTimeToLive, type TimeToLiveSettings, updateTimeToLive } from "./time-to-live";
 import { transactGetItems } from "./transact-get-items";
 import { transactWriteItems } from "./transact-write-items";
@@ -24,6 +25,14 @@ export interface DynamoDbServiceProps {
   readonly timeToLive: TimeToLiveSettings;
   /** Receives a line when something goes wrong that the caller cannot see. */
   readonly log?: (line: string) => void;
+  /**
+   * Logs transactions and the writes to tables with a stream in the change log (undo images first,
+   * stream records on commit). @default - none: no streams, and transactions are atomic only while
+   * the process lives
+   */
+  readonly recorder?: WriteRecorder;
+  /** The tables' streams, which DescribeTable reports. @default - none */
+  readonly streams?: TableStreams;
 }
 
 /** Single-item writes, which may ask for the old item when their condition fails. */
@@ -61,9 +70,12 @@ export function createDynamoDbService(props: DynamoDbServiceProps): AwsJsonServi
     if (CONDITIONAL_WRITES.has(operation)) {
       const write = () => conditionalWrite(operation, input, call, keySchemas);
       const item = await oneItem(operation, input);
-      return item === undefined
-        ? locks.withExclusive(oneTable(input), write)
-        : locks.withExclusiveItems([item], write);
+      if (item === undefined) return locks.withExclusive(oneTable(input), write);
+      const { recorder } = props;
+      if (recorder === undefined || !recorder.hasStream(item.tableName)) {
+        return locks.withExclusiveItems([item], write);
+      }
+      return locks.withExclusiveItems([item], () => recorded(recorder, [item], write));
     }
     if (operation === "GetItem") {
       const item = await oneItem(operation, input);
@@ -74,8 +86,18 @@ export function createDynamoDbService(props: DynamoDbServiceProps): AwsJsonServi
     }
     if (TABLE_READS.has(operation)) return locks.withShared(oneTable(input), () => call(operation, input));
     switch (operation) {
-      case "BatchWriteItem":
-        return locks.withExclusive(requestItemTables(input), () => call(operation, input));
+      case "BatchWriteItem": {
+        const tables = requestItemTables(input);
+        const { recorder } = props;
+        if (recorder === undefined || !tables.some((table) => recorder.hasStream(table))) {
+          return locks.withExclusive(tables, () => call(operation, input));
+        }
+        const items = await batchWriteItems(input, keySchemas).catch(() => undefined);
+        if (items === undefined) return locks.withExclusive(tables, () => call(operation, input));
+        return locks.withExclusive(tables, () => recorded(recorder, items, () => call(operation, input)));
+      }
+      case "DescribeTable":
+        return withStream(await call(operation, input), props.streams);
       case "BatchGetItem":
         return locks.withShared(requestItemTables(input), () => call(operation, input));
       case "TransactWriteItems":
@@ -99,6 +121,59 @@ export function createDynamoDbService(props: DynamoDbServiceProps): AwsJsonServi
       default:
         return call(operation, input);
     }
+  };
+}
+
+/** Runs `write` as one recorded write group: its items' images logged first, its stream records after. */
+async function recorded<T>(
+  recorder: WriteRecorder,
+  items: readonly LockedItem[],
+  write: () => Promise<T>,
+): Promise<T> {
+  const group = await recorder.begin(items);
+  let output: T;
+  try {
+    output = await write();
+  } catch (error) {
+    await group.end();
+    throw error;
+  }
+  await group.commit();
+  return output;
+}
+
+/** The items a BatchWriteItem writes; rejects when its request is malformed (dynalite then refuses it). */
+async function batchWriteItems(input: Readonly<JsonObject>, keySchemas: KeySchemas): Promise<LockedItem[]> {
+  const items: LockedItem[] = [];
+  const requests = isJsonObject(input.RequestItems) ? input.RequestItems : {};
+  for (const [tableName, writes] of Object.entries(requests)) {
+    if (!Array.isArray(writes)) throw new Error("not a list");
+    const attributes = await keySchemas.keyAttributesOf(tableName);
+    for (const write of writes) {
+      const put = isJsonObject(write) && isJsonObject(write.PutRequest) ? write.PutRequest.Item : undefined;
+      const del =
+        isJsonObject(write) && isJsonObject(write.DeleteRequest) ? write.DeleteRequest.Key : undefined;
+      const key = isJsonObject(put) ? keyOf(put, attributes) : isJsonObject(del) ? del : undefined;
+      if (key === undefined) throw new Error("no key");
+      items.push({ tableName, key });
+    }
+  }
+  return items;
+}
+
+/** DescribeTable's answer with the table's stream, as DynamoDB reports an enabled one. */
+function withStream(output: JsonObject, streams: TableStreams | undefined): JsonObject {
+  const table = isJsonObject(output.Table) ? output.Table : undefined;
+  const stream = typeof table?.TableName === "string" ? streams?.ofTable(table.TableName) : undefined;
+  if (table === undefined || stream === undefined) return output;
+  return {
+    ...output,
+    Table: {
+      ...table,
+      StreamSpecification: { StreamEnabled: true, StreamViewType: stream.definition.viewType },
+      LatestStreamLabel: stream.definition.streamLabel,
+      LatestStreamArn: stream.definition.streamArn,
+    },
   };
 }
 

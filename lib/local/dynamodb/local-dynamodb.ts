@@ -8,12 +8,15 @@ import dynalite from "dynalite";
 import { type AwsJsonService, AwsServiceError } from "../aws-error";
 import { type Clock, systemClock } from "../clock";
 import type { LocalTableDefinition } from "../model";
+import { ChangeLog } from "./change-log";
 import { DynaliteClient } from "./dynalite-client";
 import { createDynamoDbService } from "./dynamodb-service";
 import { LocalDynamoDbStateError, LocalDynamoDbTableError } from "./errors";
 import { KeySchemas } from "./key-schemas";
 import { acquireStateLock } from "./state-lock";
+import { createDynamoDbStreamsService } from "./streams-service";
 import { TableLocks } from "./table-locks";
+import { TableStreams, WriteRecorder } from "./table-streams";
 import { sweepExpiredItems, TimeToLiveSettings } from "./time-to-live";
 import { type DynamoDbCall, isJsonObject } from "./wire";
 
@@ -49,12 +52,18 @@ export interface LocalDynamoDbOptions {
    * @default false
    */
   readonly repair?: boolean;
+  /** The region stream records name. @default "us-east-1" */
+  readonly region?: string;
 }
 
 /** A running local DynamoDB. */
 export interface LocalDynamoDb {
   /** The DynamoDB JSON 1.0 service, to mount on the edge under `DynamoDB_20120810`. */
   readonly service: AwsJsonService;
+  /** DynamoDB Streams (JSON 1.0), to mount on the edge under `DynamoDBStreams_20120810`. */
+  readonly streamsService: AwsJsonService;
+  /** The streams of the tables that declare one, for in-process readers (the local Pipes). */
+  readonly streams: TableStreams;
   /** The port dynalite listens on (127.0.0.1); it does not emulate what {@link service} adds. */
   readonly port: number;
   /** Deletes the expired items of every table with TTL enabled now; resolves with how many. */
@@ -124,6 +133,33 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
         await timeToLive.enable(table.name, table.timeToLiveAttribute);
       }
     }
+    const clock = options.clock ?? systemClock;
+    const { log: changeLog, contents } = await ChangeLog.open(folder && path.join(folder, "changes.log"));
+    const streams = new TableStreams(
+      options.tables.flatMap((table) =>
+        table.stream === undefined
+          ? []
+          : [
+              {
+                tableName: table.name,
+                streamArn: table.stream.arn,
+                streamLabel: table.stream.label,
+                viewType: table.stream.viewType,
+                keySchema: table.keySchema,
+              },
+            ],
+      ),
+      clock,
+      options.region ?? "us-east-1",
+    );
+    const recorder = new WriteRecorder(client.call, changeLog, streams);
+    if (contents.unfinished.length > 0) {
+      const items = await recorder.rollBack(contents.unfinished);
+      options.log?.(
+        `dynamodb: rolled back ${contents.unfinished.length} write group(s) a crash cut short (${items} item(s) restored), so no transaction is half-applied`,
+      );
+    }
+    await changeLog.rewrite(streams.restore(contents.records));
     const keySchemas = new KeySchemas(client.call);
     const service = createDynamoDbService({
       call: client.call,
@@ -131,8 +167,9 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
       keySchemas,
       timeToLive,
       log: options.log,
+      recorder,
+      streams,
     });
-    const clock = options.clock ?? systemClock;
     const sweep = (): Promise<number> =>
       sweepExpiredItems({
         service,
@@ -147,10 +184,13 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
     );
     return {
       service,
+      streamsService: createDynamoDbStreamsService(streams, clock),
+      streams,
       port,
       sweepExpiredItems: sweep,
       async close() {
         await sweeper.stop();
+        await changeLog.close();
         await stop();
       },
     };

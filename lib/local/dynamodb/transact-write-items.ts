@@ -1,6 +1,7 @@
 import { AwsServiceError } from "../aws-error";
 import { itemIdentity, type KeySchemas, keyOf } from "./key-schemas";
 import type { TableLocks } from "./table-locks";
+import type { WriteRecorder } from "./table-streams";
 import {
   type DynamoDbCall,
   isJsonObject,
@@ -34,6 +35,11 @@ export interface TransactionContext {
   readonly keySchemas: KeySchemas;
   /** Receives a line when a cancelled transaction could not be undone. */
   readonly log?: (line: string) => void;
+  /**
+   * Logs the transaction's items before it applies anything, and its stream records when it
+   * commits: a crash in between is rolled back at the next start. @default - none
+   */
+  readonly recorder?: WriteRecorder;
 }
 
 const ACTION_KINDS = ["Put", "Update", "Delete", "ConditionCheck"] as const;
@@ -103,18 +109,26 @@ export async function transactWriteItems(
   return context.locks.withExclusiveItems(
     actions.map((action) => ({ tableName: action.tableName, key: action.key })),
     async () => {
+      const writes = actions.filter((action) => action.kind !== "ConditionCheck");
+      const group = await context.recorder?.begin(
+        writes.map((action) => ({ tableName: action.tableName, key: action.key })),
+      );
       const applied: AppliedWrite[] = [];
       const reasons: CancellationReason[] = [];
       try {
         for (const action of actions) reasons.push(await applyAction(action, context.call, applied));
       } catch (error) {
+        // An undo that fails leaves the group open: the next start rolls it back from the log.
         await undo(applied, context);
+        await group?.end();
         throw error;
       }
       if (reasons.some((reason) => reason.Code !== "None")) {
         await undo(applied, context);
+        await group?.end();
         throw transactionCanceled(reasons);
       }
+      await group?.commit();
       return {};
     },
   );

@@ -33,6 +33,21 @@ export const IDEMPOTENCY_TABLE: LocalTableDefinition = {
   timeToLiveAttribute: "expiration",
 };
 
+/** An outbox table as EventOutbox declares it: partition key `pk`, a NEW_IMAGE stream, TTL on `expiresAt`. */
+export const OUTBOX_TABLE: LocalTableDefinition = {
+  logicalId: "OutboxTable",
+  name: "eventrail-outbox",
+  arn: "arn:aws:dynamodb:us-east-1:000000000000:table/eventrail-outbox",
+  keySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+  attributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+  timeToLiveAttribute: "expiresAt",
+  stream: {
+    viewType: "NEW_IMAGE",
+    arn: "arn:aws:dynamodb:us-east-1:000000000000:table/eventrail-outbox/stream/1970-01-01T00:00:00.000",
+    label: "1970-01-01T00:00:00.000",
+  },
+};
+
 /** The local DynamoDB behind the real edge, and SDK clients pointed at the edge. */
 export interface LocalDynamoDbFixture {
   readonly dynamoDb: LocalDynamoDb;
@@ -61,6 +76,11 @@ export async function startLocalDynamoDbFixture(
         targetPrefix: "DynamoDB_20120810",
         contentType: "application/x-amz-json-1.0",
         service: dynamoDb.service,
+      },
+      {
+        targetPrefix: "DynamoDBStreams_20120810",
+        contentType: "application/x-amz-json-1.0",
+        service: dynamoDb.streamsService,
       },
     ],
   });

@@ -54,6 +54,7 @@ function model(rules: LocalRuleDefinition[]): LocalPipelineModel {
     functions: [],
     eventSourceMappings: [],
     tables: [],
+    pipes: [],
     deliveryStreams: [],
     buckets: [],
     outputs: {},

@@ -58,6 +58,7 @@ function model(
     functions: [],
     eventSourceMappings: [],
     tables: [],
+    pipes: [],
     deliveryStreams: [],
     buckets: [],
     outputs: {},
