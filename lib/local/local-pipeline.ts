@@ -9,6 +9,7 @@ import {
   createCloudFormationService,
 } from "./cloudformation/cloudformation-service";
 import { type LocalDynamoDb, startLocalDynamoDb } from "./dynamodb";
+import { DYNAMODB_STREAMS_TARGET_PREFIX } from "./dynamodb/streams-service";
 import { EdgeServer, type HttpHandler } from "./edge-server";
 import type { BusEvent } from "./events/bus-event";
 import { LocalEventBridge } from "./events/local-event-bridge";
@@ -18,7 +19,7 @@ import {
   type DeliveryStreamStatus,
   FirehoseRecordError,
 } from "./firehose/delivery-stream-sink";
-import { type FunctionLogEntry, FunctionRunner } from "./lambda/function-runner";
+import { type FunctionLogEntry, FunctionRunner, type InvocationResult } from "./lambda/function-runner";
 import {
   DEFAULT_MAPPING_CONCURRENCY,
   type EventSourceQueue,
@@ -28,6 +29,8 @@ import {
 } from "./lambda/sqs-event-source";
 import type { LocalPipelineModel } from "./model";
 import { observedInvoker, observedLog, type PipelineObserver } from "./pipeline-observer";
+import { PIPES_PATH, pipesHttpHandler } from "./pipes/pipes-http";
+import { StreamPipe, type StreamPipeStatus } from "./pipes/stream-pipe";
 import type { LocalQueue, ReceivedMessage } from "./sqs/queue";
 import { QueueStore, recoveryNotices } from "./sqs/queue-store";
 import { createSqsService } from "./sqs/sqs-service";
@@ -40,6 +43,8 @@ export interface LocalPipelineHealth {
   readonly status: "starting" | "ok";
   /** Each delivery stream: records waiting to be written, and whether writing objects fails. */
   readonly audit: readonly DeliveryStreamStatus[];
+  /** Each pipe: its state, and the stream records it has yet to deliver (the outbox's backlog). */
+  readonly pipes: readonly StreamPipeStatus[];
 }
 
 /** What the local pipeline logs, by kind, so the CLI can colour and filter it. */
@@ -110,6 +115,8 @@ export class LocalPipeline {
     private readonly sinks: readonly DeliveryStreamSink[],
     private readonly runners: readonly FunctionRunner[],
     private readonly pollers: readonly SqsEventSourcePoller[],
+    /** The EventBridge pipes (the outbox's), for tests and the CLI. */
+    public readonly pipes: readonly StreamPipe[],
   ) {}
 
   /** Starts everything; resolves when the endpoint answers. */
@@ -117,7 +124,7 @@ export class LocalPipeline {
     const log = options.log ?? (() => {});
     const timeScale = options.timeScale ?? 1;
     const clock = options.clock ?? systemClock;
-    let health: () => LocalPipelineHealth = () => ({ status: "starting", audit: [] });
+    let health: () => LocalPipelineHealth = () => ({ status: "starting", audit: [], pipes: [] });
     const edge = new EdgeServer({ routes: [], log: (line) => log("error", line), health: () => health() });
     const endpoint = await edge.listen(options.port ?? DEFAULT_LOCAL_PORT);
     const started: { close(): Promise<void> }[] = [edge];
@@ -133,6 +140,7 @@ export class LocalPipeline {
         log: (line) => log("pipeline", line),
         repair: options.repair === true,
         clock,
+        region: model.region,
       });
       started.push(dynamoDb);
       const queues = await QueueStore.open({
@@ -172,7 +180,12 @@ export class LocalPipeline {
       );
       for (const sink of sinks) await sink.open({ repair: options.repair === true });
       started.push(...sinks);
-      health = () => ({ status: "ok", audit: sinks.map((sink) => sink.status()) });
+      let pipes: readonly StreamPipe[] = [];
+      health = () => ({
+        status: "ok",
+        audit: sinks.map((sink) => sink.status()),
+        pipes: pipes.map((pipe) => pipe.status()),
+      });
 
       const runners = model.functions.map((definition) => {
         const mappings = model.eventSourceMappings.filter((m) => m.functionName === definition.name);
@@ -244,6 +257,44 @@ export class LocalPipeline {
         contentType: "application/x-amz-json-1.0",
         service: dynamoDb.service,
       });
+      edge.mount({
+        targetPrefix: DYNAMODB_STREAMS_TARGET_PREFIX,
+        contentType: "application/x-amz-json-1.0",
+        service: dynamoDb.streamsService,
+      });
+
+      const bridge = eventBridge;
+      pipes = await Promise.all(
+        model.pipes.map((definition) =>
+          StreamPipe.open({
+            definition,
+            streams: dynamoDb.streams,
+            ...(definition.enrichmentArn === undefined
+              ? {}
+              : { enrich: enrichmentInvoker(definition.enrichmentArn, model, runners, options.observer) }),
+            putEvents: (entries) => bridge.putEvents(entries),
+            async sendToDeadLetter(queueArn, body) {
+              const queue = queues.queueByArn(queueArn);
+              if (!queue) throw new Error(`The pipe's dead-letter queue ${queueArn} does not exist`);
+              await queue.send({ body });
+            },
+            stateFile: path.join(options.stateDir, "pipes", `${definition.name}.json`),
+            clock,
+            timeScale,
+            log: (line) =>
+              log(
+                line.startsWith("DEAD-LETTERED")
+                  ? "dlq"
+                  : /^PIPE (ERROR|\S+ \w+StageFailed)/.test(line)
+                    ? "error"
+                    : "delivery",
+                line,
+              ),
+          }),
+        ),
+      );
+      started.push(...pipes);
+      edge.mountHttp(PIPES_PATH, pipesHttpHandler(pipes, new Date(clock.now())));
 
       const pollers = model.eventSourceMappings
         .filter((mapping) => mapping.enabled)
@@ -272,9 +323,20 @@ export class LocalPipeline {
 
       log(
         "pipeline",
-        `running ${model.stackName}: ${model.rules.length} rules, ${model.queues.length} queues, ${model.functions.length} functions, ${model.tables.length} tables, ${model.deliveryStreams.length} delivery streams`,
+        `running ${model.stackName}: ${model.rules.length} rules, ${model.queues.length} queues, ${model.functions.length} functions, ${model.tables.length} tables, ${model.pipes.length} pipes, ${model.deliveryStreams.length} delivery streams`,
       );
-      return new LocalPipeline(endpoint, model, eventBridge, queues, edge, dynamoDb, sinks, runners, pollers);
+      return new LocalPipeline(
+        endpoint,
+        model,
+        eventBridge,
+        queues,
+        edge,
+        dynamoDb,
+        sinks,
+        runners,
+        pollers,
+        pipes,
+      );
     } catch (error) {
       for (const resource of started.reverse()) await resource.close().catch(() => undefined);
       throw error;
@@ -309,6 +371,7 @@ export class LocalPipeline {
    * tables close. Nothing accepted is lost: queues and the spool are on disk.
    */
   public async stop(): Promise<void> {
+    await Promise.all(this.pipes.map((p) => p.close()));
     await Promise.all(this.pollers.map((p) => p.stop()));
     await this.edge.close();
     await this.eventBridge.close();
@@ -317,6 +380,21 @@ export class LocalPipeline {
     await this.queues.close();
     await this.dynamoDb.close();
   }
+}
+
+/** Invokes a pipe's enrichment function synchronously, as Pipes do, with the batch as its event. */
+function enrichmentInvoker(
+  functionArn: string,
+  model: LocalPipelineModel,
+  runners: readonly FunctionRunner[],
+  observer: PipelineObserver | undefined,
+): (batch: readonly unknown[]) => Promise<InvocationResult> {
+  const definition = model.functions.find((f) => f.arn === functionArn || `${f.arn}:$LATEST` === functionArn);
+  const runner = runners.find((r) => r.functionName === definition?.name);
+  if (runner === undefined)
+    throw new Error(`The pipe's enrichment ${functionArn} is not a function of the template`);
+  const invoker = observer === undefined ? runner : observedInvoker(runner, observer);
+  return (batch) => invoker.invoke(batch);
 }
 
 function classify(line: string): LocalLogKind {

@@ -65,6 +65,13 @@ export const namingRules = {
     pattern: /^[A-Za-z0-9_.-]+$/,
     description: "1-64 letters, digits, '.', '-' and '_'",
   },
+  pipe: {
+    label: "pipe name",
+    minLength: 1,
+    maxLength: 64,
+    pattern: /^[.\-_A-Za-z0-9]+$/,
+    description: "1-64 letters, digits, '.', '-' and '_'",
+  },
   bucket: {
     label: "S3 bucket name",
     minLength: 3,

@@ -5,6 +5,7 @@ import { listStacks, readFileAssets, readTemplate, type StackArtifact, selectSta
 import { InvalidOptionError, TemplateResolutionError, UnsupportedFeatureError } from "./errors";
 import { readArchive, readEventBus, readRule } from "./read-events";
 import { type FunctionCodeSource, readEventSourceMapping, readFunction } from "./read-lambda";
+import { readPipe } from "./read-pipes";
 import { readQueue } from "./read-sqs";
 import { readBucket, readDeliveryStream, readTable } from "./read-storage";
 import type { AssemblyWarning, IgnoredResource, WarningSink } from "./reading-report";
@@ -125,6 +126,7 @@ export async function readLocalAssembly(options: LoadLocalModelOptions): Promise
     functions: [],
     eventSourceMappings: [],
     tables: [],
+    pipes: [],
     deliveryStreams: [],
     buckets: [],
   };
@@ -257,6 +259,9 @@ async function readEmulatedResource(
       return;
     case "AWS::S3::Bucket":
       resources.buckets.push(readBucket(properties, warn));
+      return;
+    case "AWS::Pipes::Pipe":
+      resources.pipes.push(readPipe(properties, warn));
       return;
   }
 }

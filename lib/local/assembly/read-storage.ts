@@ -52,13 +52,10 @@ export function readTable(properties: ResourceProperties, warn: WarningSink): Lo
       message: `table ${logicalId} declares ${indexes.join(" and ")}, which the local model does not carry; queries on those indexes fail locally`,
     });
   }
-  if (properties.get(["StreamSpecification"]) !== undefined) {
-    warn({
-      logicalId,
-      type,
-      message: `table ${logicalId} has a stream, which the local pipeline does not emulate; nothing reads its changes locally`,
-    });
-  }
+  const stream =
+    properties.get(["StreamSpecification"]) === undefined
+      ? undefined
+      : streamOf(properties, oneOf(properties, ["StreamSpecification", "StreamViewType"], STREAM_VIEW_TYPES));
   const ttlEnabled = properties.boolean(["TimeToLiveSpecification", "Enabled"], false);
   const ttlAttribute = ttlEnabled
     ? properties.requiredString(["TimeToLiveSpecification", "AttributeName"])
@@ -70,7 +67,19 @@ export function readTable(properties: ResourceProperties, warn: WarningSink): Lo
     keySchema,
     attributeDefinitions,
     ...(ttlAttribute === undefined ? {} : { timeToLiveAttribute: ttlAttribute }),
+    ...(stream === undefined ? {} : { stream }),
   };
+}
+
+const STREAM_VIEW_TYPES = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"] as const;
+
+/** A table's stream: its view type, and the ARN and label `Fn::GetAtt StreamArn` gives locally. */
+function streamOf(
+  properties: ResourceProperties,
+  viewType: (typeof STREAM_VIEW_TYPES)[number],
+): NonNullable<LocalTableDefinition["stream"]> {
+  const arn = properties.attribute("StreamArn");
+  return { viewType, arn, label: arn.slice(arn.lastIndexOf("/") + 1) };
 }
 
 /** Reads an `AWS::S3::Bucket`. */

@@ -10,6 +10,7 @@ export const emulatedResourceTypes = [
   "AWS::DynamoDB::GlobalTable",
   "AWS::KinesisFirehose::DeliveryStream",
   "AWS::S3::Bucket",
+  "AWS::Pipes::Pipe",
 ] as const;
 
 /** A resource type the local pipeline emulates. */

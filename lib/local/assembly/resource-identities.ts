@@ -183,6 +183,15 @@ export const resourceIdentities: Readonly<Record<string, ResourceIdentitySpec>> 
     checkExplicitName: true,
     attributes: { Arn: tableArn, StreamArn: tableStreamArn, TableId: (r) => r.name },
   },
+  "AWS::Pipes::Pipe": {
+    nameProperty: ["Name"],
+    naming: namingRules.pipe,
+    checkExplicitName: true,
+    attributes: {
+      Arn: (r) => regionalArn(r.env, "pipes", `pipe/${r.name}`),
+      CurrentState: (r) => (stringProperty(r, ["DesiredState"]) === "STOPPED" ? "STOPPED" : "RUNNING"),
+    },
+  },
   "AWS::KinesisFirehose::DeliveryStream": {
     nameProperty: ["DeliveryStreamName"],
     naming: namingRules.deliveryStream,

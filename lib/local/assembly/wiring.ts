@@ -111,6 +111,33 @@ export function checkWiring(model: ModelResources, env: LocalEnvironment): void 
       );
     }
   }
+  const tableStreams = new Set(model.tables.flatMap((table) => (table.stream ? [table.stream.arn] : [])));
+  for (const pipe of model.pipes) {
+    const wired: readonly [path: string, arn: string | undefined, known: boolean, what: string][] = [
+      ["Source", pipe.sourceArn, tableStreams.has(pipe.sourceArn), "the stream of a table"],
+      ["Target", pipe.targetArn, busArns.has(pipe.targetArn), "an event bus"],
+      [
+        "Enrichment",
+        pipe.enrichmentArn,
+        pipe.enrichmentArn === undefined || functionArns.has(unqualifiedFunctionArn(pipe.enrichmentArn)),
+        "a function",
+      ],
+      [
+        "SourceParameters",
+        pipe.source.deadLetterArn,
+        pipe.source.deadLetterArn === undefined || queueArns.has(pipe.source.deadLetterArn),
+        "a queue",
+      ],
+    ];
+    for (const [path, arn, known, what] of wired) {
+      if (!known) {
+        outside(
+          propertyPath(pipe.logicalId, path),
+          `pipe ${pipe.logicalId} refers to ${arn}, which is not ${what} of this template`,
+        );
+      }
+    }
+  }
   for (const archive of model.archives) {
     if (!busArns.has(archive.sourceBusArn)) {
       outside(
@@ -130,6 +157,7 @@ function checkUniqueNames(model: ModelResources): void {
     ["table", model.tables],
     ["delivery stream", model.deliveryStreams],
     ["bucket", model.buckets],
+    ["pipe", model.pipes],
     ...[...new Set(model.rules.map((rule) => rule.busName))].map(
       (bus): [string, readonly { logicalId: string; name: string }[]] => [
         `rule on bus ${bus}`,
