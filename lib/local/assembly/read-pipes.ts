@@ -74,8 +74,8 @@ export function readPipe(properties: ResourceProperties, warn: WarningSink): Loc
     );
   }
   const deadLetterArn = properties.string([...STREAM, "DeadLetterConfig", "Arn"]);
-  const filterPatterns = (properties.list(["FilterCriteria", "Filters"]) ?? []).map((_, index) =>
-    properties.document(["FilterCriteria", "Filters", index, "Pattern"]),
+  const filterPatterns = (properties.list(["SourceParameters", "FilterCriteria", "Filters"]) ?? []).map(
+    (_, index) => properties.document(["SourceParameters", "FilterCriteria", "Filters", index, "Pattern"]),
   );
   const enrichmentArn = properties.string(["Enrichment"]);
   if (properties.get(["EnrichmentParameters", "InputTemplate"]) !== undefined) {

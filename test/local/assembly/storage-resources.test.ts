@@ -83,9 +83,9 @@ describe("reading a DynamoDB table", () => {
     );
   });
 
-  it("warns that secondary indexes and streams are not emulated", async () => {
+  it("warns that secondary indexes are not emulated, and reads the table's stream", async () => {
     // Act
-    const { warnings } = await read({
+    const { warnings, model } = await read({
       Table: {
         Type: "AWS::DynamoDB::Table",
         Properties: {
@@ -101,8 +101,12 @@ describe("reading a DynamoDB table", () => {
     // Assess
     expect(warnings.map((warning) => warning.message)).toEqual([
       expect.stringMatching(/declares GlobalSecondaryIndexes, which the local model does not carry/),
-      expect.stringMatching(/has a stream, which the local pipeline does not emulate/),
     ]);
+    expect(model.tables[0]?.stream).toEqual({
+      viewType: "NEW_IMAGE",
+      arn: expect.stringMatching(/:table\/.+\/stream\/1970-01-01T00:00:00\.000$/),
+      label: "1970-01-01T00:00:00.000",
+    });
   });
 });
 
