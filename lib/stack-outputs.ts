@@ -17,7 +17,20 @@ export const stackOutputs = {
   alarmTopicArn: "AlarmTopicArn",
   /** One JSON document describing every subscription's resources (see {@link SubscriptionOutput}). */
   subscriptions: "Subscriptions",
+  /** One JSON document describing the transactional outbox (see {@link OutboxOutput}). */
+  outbox: "Outbox",
 } as const;
+
+/** What the `Outbox` output says of the transactional outbox: its table, stream, pipe and DLQ. */
+export interface OutboxOutput {
+  readonly tableName: string;
+  readonly streamArn: string;
+  readonly pipeName: string;
+  readonly pipeArn: string;
+  /** Where the pipe puts the position of a batch that kept failing. */
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+}
 
 /** What the `Subscriptions` output says of each subscription. */
 export interface SubscriptionOutput {

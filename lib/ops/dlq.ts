@@ -1,3 +1,5 @@
+import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { FirehoseClient } from "@aws-sdk/client-firehose";
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -13,6 +15,7 @@ import {
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
 import { AWS_LIMITS } from "../aws-limits";
+import { OutboxRedriveError, republishStreamBatch, streamBatchInfoOf } from "./outbox";
 import type { StackResources } from "./stack-resources";
 
 /** A dead-letter queue cannot be found, read or redriven; the message says why and what to do. */
@@ -27,14 +30,19 @@ export type RedriveRoute =
   /** A subscription's rule-target DLQ: the event (the message body) sent to the subscription's queue. */
   | { readonly kind: "target-queue"; readonly queueUrl: string; readonly queueArn: string }
   /** The audit rule's target DLQ: the event put to the delivery stream named by each message's TARGET_ARN. */
-  | { readonly kind: "delivery-stream" };
+  | { readonly kind: "delivery-stream" }
+  /** The outbox pipe's DLQ: each message's batch read back from the table's stream and put on the bus. */
+  | { readonly kind: "outbox-stream"; readonly eventBusName: string };
 
 /** One dead-letter queue of the stack, named as the CLI names it. */
 export interface DeadLetterQueueRef {
   /** `<subscription>` (its queue DLQ), `<subscription>/target` (its rule-target DLQ) or `audit/target`. */
   readonly name: string;
-  /** `queue`: messages the consumer failed `maxReceiveCount` times; `target`: events EventBridge could not deliver. */
-  readonly kind: "queue" | "target";
+  /**
+   * `queue`: messages the consumer failed `maxReceiveCount` times; `target`: events EventBridge could
+   * not deliver; `pipe`: outbox batches the pipe gave up on (their stream position).
+   */
+  readonly kind: "queue" | "target" | "pipe";
   /** The subscription it belongs to; undefined for the audit trail's. */
   readonly subscription?: string;
   readonly queueUrl: string;
@@ -70,6 +78,15 @@ export function deadLetterQueuesOf(resources: StackResources): DeadLetterQueueRe
     queueUrl: resources.auditDeadLetterQueueUrl,
     redrive: { kind: "delivery-stream" },
   });
+  if (resources.outbox !== undefined) {
+    refs.push({
+      name: "outbox/pipe",
+      kind: "pipe",
+      queueUrl: resources.outbox.deadLetterQueueUrl,
+      queueArn: resources.outbox.deadLetterQueueArn,
+      redrive: { kind: "outbox-stream", eventBusName: resources.eventBusName },
+    });
+  }
   return refs;
 }
 
@@ -92,7 +109,7 @@ export function findDeadLetterQueue(resources: StackResources, name: string): De
 /** A dead-letter queue's depth and age. */
 export interface DeadLetterQueueSummary {
   readonly name: string;
-  readonly kind: "queue" | "target";
+  readonly kind: DeadLetterQueueRef["kind"];
   readonly subscription?: string;
   readonly queueUrl: string;
   /** Messages waiting (ApproximateNumberOfMessages). */
@@ -291,10 +308,12 @@ export interface RedriveOptions {
   readonly holdSeconds?: number;
 }
 
-/** The clients a redrive may need: Firehose only for the audit trail's DLQ. */
+/** The clients a redrive may need: Firehose only for the audit trail's DLQ, Streams and EventBridge for the outbox's. */
 export interface RedriveClients {
   readonly sqs: SQSClient;
   readonly firehose?: FirehoseClient;
+  readonly dynamoDbStreams?: DynamoDBStreamsClient;
+  readonly eventBridge?: EventBridgeClient;
 }
 
 /**
@@ -319,7 +338,9 @@ export async function redriveDeadLetterQueue(
   const destination =
     ref.redrive.kind === "delivery-stream"
       ? "the delivery stream named by each message's TARGET_ARN"
-      : ref.redrive.queueUrl;
+      : ref.redrive.kind === "outbox-stream"
+        ? `the bus ${ref.redrive.eventBusName}, each batch read back from the outbox table's stream`
+        : ref.redrive.queueUrl;
   const { depth, inFlight } = await queueDepth(clients.sqs, ref.queueUrl);
   const toMove = options.max === undefined ? depth : Math.min(depth, options.max);
   const base = { dlq: ref.name, method, destination, toMove } as const;
@@ -409,6 +430,16 @@ function destinationSender(clients: RedriveClients, ref: DeadLetterQueueRef): De
     }
     return (messages) => putToDeliveryStreams(firehose, messages);
   }
+  if (route.kind === "outbox-stream") {
+    const { dynamoDbStreams, eventBridge } = clients;
+    if (dynamoDbStreams === undefined || eventBridge === undefined) {
+      throw new DeadLetterQueueError(
+        `Redriving ${ref.name} reads the outbox table's stream and puts events on the bus; pass RedriveClients.dynamoDbStreams and RedriveClients.eventBridge.`,
+      );
+    }
+    return (messages) =>
+      republishBatches({ streams: dynamoDbStreams, eventBridge }, route.eventBusName, messages);
+  }
   // A target DLQ's attributes are EventBridge's error report, not part of the event: the copy goes
   // as EventBridge delivers (body only). A queue DLQ's message goes back as it was.
   const keepAttributes = route.kind === "source-queue";
@@ -458,6 +489,27 @@ async function copyBack(
     report();
   }
   return { moved, failed, notDeleted };
+}
+
+/** Puts each dead-lettered outbox batch's events on the bus again (see {@link republishStreamBatch}). */
+async function republishBatches(
+  clients: { readonly streams: DynamoDBStreamsClient; readonly eventBridge: EventBridgeClient },
+  eventBusName: string,
+  messages: readonly Message[],
+): Promise<{ sent: Set<string>; failed: Map<string, string> }> {
+  const sent = new Set<string>();
+  const failed = new Map<string, string>();
+  for (const message of messages) {
+    const id = message.MessageId as string;
+    try {
+      await republishStreamBatch(clients, streamBatchInfoOf(message.Body), eventBusName);
+      sent.add(id);
+    } catch (error) {
+      if (!(error instanceof OutboxRedriveError)) throw error;
+      failed.set(id, error.message);
+    }
+  }
+  return { sent, failed };
 }
 
 async function sendToQueue(
@@ -620,6 +672,7 @@ function toPeekedMessage(message: Message, kind: DeadLetterQueueRef["kind"]): Pe
   const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
   const sent = Number(message.Attributes?.SentTimestamp);
   const retryAttempts = attribute("RETRY_ATTEMPTS");
+  if (kind === "pipe") return toPeekedPipeMessage(message, event);
   return {
     messageId: message.MessageId ?? "",
     eventId: text(metadata?.eventId),
@@ -640,6 +693,35 @@ function toPeekedMessage(message: Message, kind: DeadLetterQueueRef["kind"]): Pe
             exhaustedRetryCondition: attribute("EXHAUSTED_RETRY_CONDITION"),
           }
         : undefined,
+    body: message.Body ?? "",
+  };
+}
+
+/** A pipe's dead-letter message: no event, but the batch's stream position and why it failed. */
+function toPeekedPipeMessage(message: Message, body: Record<string, unknown> | undefined): PeekedMessage {
+  const request = record(body?.requestContext);
+  const response = record(body?.responseContext);
+  const batch = record(body?.DDBStreamBatchInfo);
+  const sent = Number(message.Attributes?.SentTimestamp);
+  const attempts = Number(request?.approximateInvokeCount);
+  return {
+    messageId: message.MessageId ?? "",
+    eventId: undefined,
+    eventBridgeId: undefined,
+    detailType:
+      batch === undefined ? undefined : `stream batch of ${String(batch.batchSize ?? "?")} record(s)`,
+    source: text(batch?.streamArn),
+    time: text(batch?.approximateArrivalOfFirstRecord),
+    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+    sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent) : undefined,
+    failure: {
+      errorCode: text(response?.failureStage),
+      errorMessage: text(response?.errorMessage),
+      ruleArn: undefined,
+      targetArn: text(request?.pipeArn),
+      retryAttempts: Number.isFinite(attempts) ? attempts : undefined,
+      exhaustedRetryCondition: text(request?.condition),
+    },
     body: message.Body ?? "",
   };
 }

@@ -1,5 +1,5 @@
 import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { type SubscriptionOutput, stackOutputs } from "../stack-outputs";
+import { type OutboxOutput, type SubscriptionOutput, stackOutputs } from "../stack-outputs";
 
 /** The stack name `bin/app.ts` deploys, and the one operations look up unless told otherwise. */
 export const DEFAULT_STACK_NAME = "Eventrail";
@@ -32,6 +32,8 @@ export interface StackResources {
   readonly athenaDatabase: string;
   /** Every subscription, in the stack's order. */
   readonly subscriptions: readonly SubscriptionOutput[];
+  /** The transactional outbox; undefined for a stack deployed before it had one. */
+  readonly outbox?: OutboxOutput;
 }
 
 const REQUIRED_OUTPUTS = [
@@ -91,7 +93,41 @@ export function stackResourcesFromOutputs(
     athenaWorkGroup: output(stackOutputs.athenaWorkGroup),
     athenaDatabase: output(stackOutputs.athenaDatabase),
     subscriptions: parseSubscriptions(output(stackOutputs.subscriptions), source),
+    ...(outputs[stackOutputs.outbox] === undefined
+      ? {}
+      : { outbox: parseOutbox(outputs[stackOutputs.outbox] ?? "", source) }),
   };
+}
+
+const OUTBOX_FIELDS = [
+  "tableName",
+  "streamArn",
+  "pipeName",
+  "pipeArn",
+  "deadLetterQueueUrl",
+  "deadLetterQueueArn",
+] as const satisfies readonly (keyof OutboxOutput)[];
+
+function parseOutbox(text: string, source: string): OutboxOutput {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StackResourcesError(
+      `${source} output ${stackOutputs.outbox} is not JSON; redeploy the stack.`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const outbox = (parsed ?? {}) as Record<string, unknown>;
+  const missing = OUTBOX_FIELDS.filter((field) => typeof outbox[field] !== "string" || outbox[field] === "");
+  if (missing.length > 0) {
+    throw new StackResourcesError(
+      `${source} output ${stackOutputs.outbox} lacks ${missing.join(", ")}; redeploy the stack with this version of eventrail.`,
+    );
+  }
+  return outbox as unknown as OutboxOutput;
 }
 
 /**

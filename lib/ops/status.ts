@@ -11,6 +11,7 @@ import { PARTITION_COLUMN } from "../audit/firehose-layout";
 import type { DeliveryStreamStatus } from "../local/firehose/delivery-stream-sink";
 import { type LocalAuditLocation, localAuditEventsRoot } from "./audit-event-count";
 import { queueDepth } from "./dlq";
+import type { LocalPipeHealth, OutboxStatus } from "./outbox";
 import type { StackResources } from "./stack-resources";
 
 /** One audit object: the newest tells whether the audit trail is still writing. */
@@ -71,6 +72,8 @@ export interface PipelineStatus {
      */
     readonly delivery?: readonly AuditDeliveryStatus[];
   };
+  /** The transactional outbox; undefined for a stack without one. */
+  readonly outbox?: OutboxStatus;
 }
 
 /** A local audit stream's delivery, as the pipeline's `GET /health` reports it. */
@@ -83,6 +86,21 @@ export type AuditDeliveryStatus = DeliveryStreamStatus;
 export async function localAuditDelivery(
   endpoint: string,
 ): Promise<readonly AuditDeliveryStatus[] | undefined> {
+  const health = await localHealth(endpoint);
+  return Array.isArray(health?.audit) ? (health.audit as AuditDeliveryStatus[]) : undefined;
+}
+
+/**
+ * The local pipeline's pipes and their backlogs, from its `GET /health`; undefined when the
+ * endpoint does not answer with them.
+ */
+export async function localPipes(endpoint: string): Promise<readonly LocalPipeHealth[] | undefined> {
+  const health = await localHealth(endpoint);
+  return Array.isArray(health?.pipes) ? (health.pipes as LocalPipeHealth[]) : undefined;
+}
+
+/** The local pipeline's `GET /health` answer; undefined when nothing (or something else) answers. */
+async function localHealth(endpoint: string): Promise<{ audit?: unknown; pipes?: unknown } | undefined> {
   const { get } = await import("node:http");
   return new Promise((resolve) => {
     const request = get(new URL("/health", endpoint), { timeout: 2_000 }, (response) => {
@@ -93,8 +111,10 @@ export async function localAuditDelivery(
       });
       response.on("end", () => {
         try {
-          const audit = (JSON.parse(text) as { audit?: unknown }).audit;
-          resolve(Array.isArray(audit) ? (audit as AuditDeliveryStatus[]) : undefined);
+          const health: unknown = JSON.parse(text);
+          resolve(
+            health !== null && typeof health === "object" ? (health as { audit?: unknown }) : undefined,
+          );
         } catch {
           resolve(undefined);
         }

@@ -20,7 +20,8 @@ import { renderTable, type TableCell } from "../table";
 const NAMES_HELP =
   "NAME is <subscription> for a subscription's queue DLQ (messages its consumer failed maxReceiveCount times),\n" +
   "<subscription>/target for its rule-target DLQ (events EventBridge could not deliver to the queue), or\n" +
-  "audit/target for the audit trail's (events Firehose never received).";
+  "audit/target for the audit trail's (events Firehose never received), or outbox/pipe for the outbox pipe's\n" +
+  "(stream batches the pipe gave up on: redrive reads them back from the outbox table's stream, kept 24 hours).";
 
 const listCommand = defineCommand({
   name: "dlq list",
@@ -59,8 +60,8 @@ const listCommand = defineCommand({
     }
     const rows = summaries.map((s): TableCell[] => [
       s.name,
-      s.kind === "queue" ? "queue DLQ" : "target DLQ",
-      s.subscription ?? "(audit trail)",
+      s.kind === "queue" ? "queue DLQ" : s.kind === "pipe" ? "pipe DLQ" : "target DLQ",
+      s.subscription ?? (s.kind === "pipe" ? "(outbox)" : "(audit trail)"),
       s.depth > 0 ? { text: String(s.depth), style: "red" } : "0",
       String(s.inFlight),
       s.oldestAgeMs === undefined ? "n/a" : formatDuration(s.oldestAgeMs),
@@ -96,7 +97,7 @@ const peekCommand = defineCommand({
     dlq: {
       type: "string",
       valueName: "NAME",
-      description: "The DLQ (or give NAME first): inventory, inventory/target, audit/target.",
+      description: "The DLQ (or give NAME first): inventory, inventory/target, audit/target, outbox/pipe.",
     },
     max: { type: "string", valueName: "N", description: "At most N messages (default 10)." },
     json: { type: "boolean", description: "Print { dlq, messages: [...] } as JSON, with each body." },
@@ -144,7 +145,7 @@ const redriveCommand = defineCommand({
     dlq: {
       type: "string",
       valueName: "NAME",
-      description: "The DLQ (or give NAME first): inventory, inventory/target, audit/target.",
+      description: "The DLQ (or give NAME first): inventory, inventory/target, audit/target, outbox/pipe.",
     },
     max: { type: "string", valueName: "N", description: "Move at most N messages (default: all)." },
     "dry-run": { type: "boolean", description: "Say how many messages would move where; move nothing." },
@@ -167,6 +168,16 @@ const redriveCommand = defineCommand({
         sqs: new SQSClient(target.clientConfig),
         ...(ref.redrive.kind === "delivery-stream"
           ? { firehose: new (await import("@aws-sdk/client-firehose")).FirehoseClient(target.clientConfig) }
+          : {}),
+        ...(ref.redrive.kind === "outbox-stream"
+          ? {
+              dynamoDbStreams: new (await import("@aws-sdk/client-dynamodb-streams")).DynamoDBStreamsClient(
+                target.clientConfig,
+              ),
+              eventBridge: new (await import("@aws-sdk/client-eventbridge")).EventBridgeClient(
+                target.clientConfig,
+              ),
+            }
           : {}),
       },
       ref,

@@ -142,7 +142,7 @@ export const localCommand = defineCommand({
     log("pipeline", "stopping: finishing in-flight batches, writing the audit buffer ...");
     await pipeline.stop();
     await runtimeInfo.remove();
-    log("pipeline", "stopped; state is kept in " + stateDir);
+    log("pipeline", `stopped; state is kept in ${stateDir}`);
     return ExitCode.ok;
   },
 });

@@ -5,6 +5,7 @@ import {
   getPipelineStatus,
   localAuditDelivery,
   localAuditObjectFinder,
+  localPipes,
   type PipelineStatus,
   s3AuditObjectFinder,
 } from "../../ops/status";
@@ -17,12 +18,14 @@ import { renderTable, type TableCell } from "../table";
 /** `eventrail status`: the stack at a glance. */
 export const statusCommand = defineCommand({
   name: "status",
-  summary: "The stack at a glance: bus, rules, queue and DLQ depths, consumers, archive, audit trail.",
+  summary:
+    "The stack at a glance: bus, rules, queue and DLQ depths, consumers, archive, outbox, audit trail.",
   description: [
     "Shows the bus; for each subscription its rule's state, the messages waiting in its queue and in flight",
     "(being processed), its DLQ and rule-target DLQ depths and its consumer; the archive's size and event",
-    "count; the audit trail's target DLQ depth and newest object (local: the newest file under the audit",
-    "folder; AWS: the newest object of today's and yesterday's dt= partitions). Nothing is received or changed.",
+    "count; the outbox's pipe state, backlog (local only: AWS publishes none) and pipe DLQ depth; the audit",
+    "trail's target DLQ depth and newest object (local: the newest file under the audit folder; AWS: the newest",
+    "object of today's and yesterday's dt= partitions). Nothing is received or changed.",
   ].join("\n"),
   usage: `[--json] ${OPS_TARGET_USAGE}`,
   options: {
@@ -40,21 +43,38 @@ export const statusCommand = defineCommand({
       notice: (line) => writeLine(io.stderr, line),
     });
     const endpoint = target.kind === "local" ? target.clientConfig.endpoint : undefined;
-    const [found, delivery] = await Promise.all([
+    const sqs = new SQSClient(target.clientConfig);
+    const [found, delivery, outbox] = await Promise.all([
       getPipelineStatus(
-        { eventBridge: new EventBridgeClient(target.clientConfig), sqs: new SQSClient(target.clientConfig) },
+        { eventBridge: new EventBridgeClient(target.clientConfig), sqs },
         target.resources,
         await auditFinder(target),
       ),
       typeof endpoint === "string" ? localAuditDelivery(endpoint) : undefined,
+      outboxStatus(target, sqs, typeof endpoint === "string" ? endpoint : undefined),
     ]);
-    const status: PipelineStatus =
-      delivery === undefined ? found : { ...found, audit: { ...found.audit, delivery } };
+    const status: PipelineStatus = {
+      ...found,
+      ...(delivery === undefined ? {} : { audit: { ...found.audit, delivery } }),
+      ...(outbox === undefined ? {} : { outbox }),
+    };
     if (options.json) writeLine(io.stdout, JSON.stringify(status, null, 2));
     else printStatus(io, status, target.label);
     return ExitCode.ok;
   },
 });
+
+/** The outbox's status, when the stack has one; the Pipes client is loaded only then. */
+async function outboxStatus(target: OpsTarget, sqs: SQSClient, localEndpoint: string | undefined) {
+  const { outbox } = target.resources;
+  if (outbox === undefined) return undefined;
+  const [{ PipesClient }, { getOutboxStatus }] = await Promise.all([
+    import("@aws-sdk/client-pipes"),
+    import("../../ops/outbox"),
+  ]);
+  const pipes = localEndpoint === undefined ? undefined : await localPipes(localEndpoint);
+  return getOutboxStatus({ pipes: new PipesClient(target.clientConfig), sqs }, outbox, pipes);
+}
 
 async function auditFinder(target: OpsTarget): Promise<AuditObjectFinder> {
   const { auditBucketName: bucketName, auditEventsPrefix: eventsPrefix } = target.resources;
@@ -114,6 +134,7 @@ function printStatus(io: CliIo, status: PipelineStatus, label: string): void {
     out,
     `${bold("Audit")}    ${status.audit.location}: ${newestText}; target DLQ ${auditDlq > 0 ? paint(out, "red", count(auditDlq)) : "0"}`,
   );
+  printOutbox(io, status);
   for (const stream of status.audit.delivery ?? []) {
     const waiting = `${count(stream.pendingRecords)} events waiting to be written`;
     if (stream.failing === undefined) {
@@ -129,6 +150,25 @@ function printStatus(io: CliIo, status: PipelineStatus, label: string): void {
       ),
     );
   }
+}
+
+function printOutbox(io: CliIo, status: PipelineStatus): void {
+  const { outbox } = status;
+  if (outbox === undefined) return;
+  const out = io.stdout;
+  const state =
+    outbox.pipeState === "RUNNING"
+      ? outbox.pipeState
+      : paint(out, "red", `${outbox.pipeState}${outbox.stateReason ? ` (${outbox.stateReason})` : ""}`);
+  const backlog =
+    outbox.backlog === undefined
+      ? "backlog n/a in AWS (watch the pipe's alarms)"
+      : `${outbox.backlog.toLocaleString("en-US")} record(s) to deliver`;
+  const dlq = outbox.deadLetterDepth > 0 ? paint(out, "red", String(outbox.deadLetterDepth)) : "0";
+  writeLine(
+    out,
+    `${paint(out, "bold", "Outbox")}   ${outbox.tableName} -> pipe ${outbox.pipeName} ${state}; ${backlog}; pipe DLQ ${dlq}`,
+  );
 }
 
 function formatBytes(bytes: number | undefined): string {
