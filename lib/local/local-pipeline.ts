@@ -20,6 +20,7 @@ import {
   FirehoseRecordError,
 } from "./firehose/delivery-stream-sink";
 import { type FunctionLogEntry, FunctionRunner, type InvocationResult } from "./lambda/function-runner";
+import { LAMBDA_FUNCTIONS_PATH, lambdaInvokeHandler } from "./lambda/invoke-http";
 import {
   DEFAULT_MAPPING_CONCURRENCY,
   type EventSourceQueue,
@@ -295,6 +296,14 @@ export class LocalPipeline {
       );
       started.push(...pipes);
       edge.mountHttp(PIPES_PATH, pipesHttpHandler(pipes, new Date(clock.now())));
+      edge.mountHttp(
+        LAMBDA_FUNCTIONS_PATH,
+        lambdaInvokeHandler(
+          runners.map((runner) =>
+            options.observer === undefined ? runner : observedInvoker(runner, options.observer),
+          ),
+        ),
+      );
 
       const pollers = model.eventSourceMappings
         .filter((mapping) => mapping.enabled)
