@@ -38,6 +38,14 @@ export interface MonitoredAuditTrail {
   readonly bufferingInterval: Duration;
 }
 
+/** What the alarms watch of the transactional outbox. `EventOutbox` satisfies it. */
+export interface MonitoredOutbox {
+  /** The pipe's name: Pipes' metrics are dimensioned by it. */
+  readonly pipeName: string;
+  /** Where the pipe puts batches that kept failing. */
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
 /** Properties of {@link PipelineAlarms}. */
 export interface PipelineAlarmsProps {
   /** The bus the rules are on: rule metrics of a custom bus are dimensioned by its name. */
@@ -49,6 +57,11 @@ export interface PipelineAlarmsProps {
    * @default - no audit alarms or widgets
    */
   readonly auditTrail?: MonitoredAuditTrail;
+  /**
+   * The transactional outbox to watch.
+   * @default - no outbox alarms
+   */
+  readonly outbox?: MonitoredOutbox;
   /**
    * E-mail address subscribed to the alarm topic (it must confirm the subscription).
    * @default - no subscription; subscribe on-call tooling to `topic`
@@ -139,6 +152,28 @@ export const alarmRunbook = {
       "Firehose has failed to write to the audit bucket for 15 minutes; it retries for 24 h, then drops.",
     firstStep: "Read the delivery-error log group; check the bucket policy, the key policy and Object Lock.",
   },
+  "outbox-pipe-dlq": {
+    meaning:
+      "The outbox pipe gave up on a batch (retries or record age exhausted) and put its stream position in its DLQ: those events are not on the bus.",
+    firstStep:
+      "Peek it with `eventrail dlq peek outbox/pipe` (failure stage and error), read the relay's logs; fix, then `eventrail dlq redrive outbox/pipe` within the stream's 24 hours.",
+  },
+  "outbox-pipe-failures": {
+    meaning:
+      "Executions of the outbox pipe failed (ExecutionFailed): committed events wait in the stream while the pipe retries.",
+    firstStep:
+      "Check which stage fails (the enrichment and target alarms), the relay's logs and the bus's PutEvents errors.",
+  },
+  "outbox-enrichment-failures": {
+    meaning:
+      "The outbox relay failed on a batch (EnrichmentStageFailed): an item that is not an outbox item, or the function erred.",
+    firstStep: "Open the relay's log group: it names the item's key; fix or delete the item.",
+  },
+  "outbox-target-failures": {
+    meaning:
+      "The bus refused events from the outbox pipe (TargetStageFailed): permissions, quotas or an invalid entry.",
+    firstStep: "Check the pipe role's events:PutEvents, the bus policy and PutEvents throttling.",
+  },
   "audit-freshness": {
     meaning: "Events wait in Firehose longer than the threshold: delivery to S3 is failing or lagging.",
     firstStep: "Check delivery success and the delivery-error log group; records past 24 h are dropped.",
@@ -213,6 +248,7 @@ export class PipelineAlarms extends Construct {
     if (props.auditTrail) {
       this.watchAuditTrail(props.auditTrail, props.eventBus, props.auditFreshnessThreshold);
     }
+    if (props.outbox) this.watchOutbox(props.outbox);
     this.alarms = this.created;
 
     this.dashboard = new PipelineDashboard(this, "Dashboard", {
@@ -285,9 +321,33 @@ export class PipelineAlarms extends Construct {
     });
   }
 
+  private watchOutbox(outbox: MonitoredOutbox): void {
+    const name = "outbox";
+    this.deadLetterAlarm(name, "outbox-pipe-dlq", outbox.deadLetterQueue);
+    const pipeMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: "AWS/EventBridge/Pipes",
+        metricName,
+        dimensionsMap: { PipeName: outbox.pipeName },
+        statistic: cloudwatch.Stats.SUM,
+        period: PERIOD,
+      });
+    for (const [kind, metricName] of [
+      ["outbox-pipe-failures", "ExecutionFailed"],
+      ["outbox-enrichment-failures", "EnrichmentStageFailed"],
+      ["outbox-target-failures", "TargetStageFailed"],
+    ] as const) {
+      this.alarm(name, kind, {
+        metric: pipeMetric(metricName),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
+  }
+
   private deadLetterAlarm(
     name: string,
-    kind: "queue-dlq" | "target-dlq" | "audit-target-dlq",
+    kind: "queue-dlq" | "target-dlq" | "audit-target-dlq" | "outbox-pipe-dlq",
     queue: sqs.IQueue,
   ): void {
     this.alarm(name, kind, {
