@@ -7,8 +7,10 @@ import { type EventType, eventTypes } from "./catalog";
 import { AuditTrail, type AuditTrailProps } from "./constructs/audit-trail";
 import { EventBackboneBus } from "./constructs/event-backbone-bus";
 import { EventDeliveryKey } from "./constructs/event-delivery-key";
+import { EventOutbox } from "./constructs/event-outbox";
 import { EventSchemaRegistry } from "./constructs/event-schema-registry";
 import { EventSubscription, type EventSubscriptionDefinition } from "./constructs/event-subscription";
+import { OutboxProducer } from "./constructs/outbox-producer";
 import { PipelineAlarms } from "./constructs/pipeline-alarms";
 import type { EventCountMetrics } from "./constructs/pipeline-dashboard";
 import { stackOutputs } from "./stack-outputs";
@@ -59,6 +61,11 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly alarmEmail?: string;
   /**
+   * The example producer that writes orders and OrderPlaced through the outbox (lambdas/checkout).
+   * @default - true with the example catalog; false when `eventTypes` is given
+   */
+  readonly checkout?: boolean;
+  /**
    * Repository root, against which handler entries are resolved.
    * @default - the folder above lib/
    */
@@ -71,6 +78,8 @@ export class PipelineStack extends Stack {
   public readonly registry: EventSchemaRegistry;
   public readonly deliveryKey: EventDeliveryKey;
   public readonly idempotencyTable: dynamodb.Table;
+  public readonly outbox: EventOutbox;
+  public readonly checkout?: OutboxProducer;
   public readonly subscriptions: readonly EventSubscription[];
   public readonly auditTrail: AuditTrail;
   public readonly alarms: PipelineAlarms;
@@ -105,6 +114,21 @@ export class PipelineStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    this.outbox = new EventOutbox(this, "EventOutbox", {
+      eventBus: this.bus.eventBus,
+      encryptionKey: this.deliveryKey.key,
+      projectRoot,
+    });
+    if (props.checkout ?? props.eventTypes === undefined) {
+      this.checkout = new OutboxProducer(this, "Checkout", {
+        name: "checkout",
+        description: "places orders: the order and its OrderPlaced in one transaction",
+        entry: "lambdas/checkout/handler.ts",
+        outbox: this.outbox,
+        projectRoot,
+      });
+    }
+
     this.subscriptions = definitions.map(
       (definition) =>
         new EventSubscription(this, `Subscription-${definition.name}`, {
@@ -113,6 +137,7 @@ export class PipelineStack extends Stack {
           eventTypes: types,
           encryptionKey: this.deliveryKey.key,
           idempotencyTable: this.idempotencyTable,
+          outbox: this.outbox,
           projectRoot,
         }),
     );
@@ -129,6 +154,7 @@ export class PipelineStack extends Stack {
         rule: s.rule,
       })),
       auditTrail: this.auditTrail,
+      outbox: { pipeName: this.outbox.pipeName, deadLetterQueue: this.outbox.deadLetterQueue },
       alarmEmail: props.alarmEmail,
       eventCounts: props.eventCounts ?? (props.subscriptions === undefined ? eventCounts : undefined),
     });
@@ -171,6 +197,25 @@ export class PipelineStack extends Stack {
       "Glue database of the audit table",
     );
     output(stackOutputs.alarmTopicArn, this.alarms.topic.topicArn, "Every alarm notifies this topic");
+    output(
+      stackOutputs.outbox,
+      Fn.toJsonString({
+        tableName: this.outbox.table.tableName,
+        streamArn: this.outbox.table.tableStreamArn,
+        pipeName: this.outbox.pipeName,
+        pipeArn: this.outbox.pipe.attrArn,
+        deadLetterQueueUrl: this.outbox.deadLetterQueue.queueUrl,
+        deadLetterQueueArn: this.outbox.deadLetterQueue.queueArn,
+      }),
+      "The transactional outbox's table, stream, pipe and pipe DLQ, as JSON",
+    );
+    if (this.checkout !== undefined) {
+      output(
+        stackOutputs.checkoutFunctionName,
+        this.checkout.function.functionName,
+        "The example checkout: invoke it with an order",
+      );
+    }
     output(
       stackOutputs.subscriptions,
       Fn.toJsonString(

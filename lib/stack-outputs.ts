@@ -19,6 +19,8 @@ export const stackOutputs = {
   subscriptions: "Subscriptions",
   /** One JSON document describing the transactional outbox (see {@link OutboxOutput}). */
   outbox: "Outbox",
+  /** The example checkout producer's function. */
+  checkoutFunctionName: "CheckoutFunctionName",
 } as const;
 
 /** What the `Outbox` output says of the transactional outbox: its table, stream, pipe and DLQ. */

@@ -23,6 +23,7 @@ const definitions = [
     eventTypes: ["OrderPlaced", "OrderCancelled"],
     entry: "lambdas/inventory/handler.ts",
     publishes: ["InventoryReserved", "InventoryReservationFailed"],
+    outbox: true,
     stateTable: true,
   },
   {
@@ -31,6 +32,7 @@ const definitions = [
     eventTypes: ["InventoryReserved"],
     entry: "lambdas/payments/handler.ts",
     publishes: ["PaymentProcessed", "PaymentFailed"],
+    outbox: true,
     stateTable: true,
   },
   {

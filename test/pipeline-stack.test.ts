@@ -212,13 +212,16 @@ describe("the synthesized example app", () => {
       });
     });
 
-    it("may publish only when it declares follow-up events", () => {
+    it("may publish only when it declares follow-up events, through the outbox when it says so", () => {
       const policies = resourcesOfType("AWS::IAM::Policy").filter(([id]) =>
         id.includes(`Subscription${name}`),
       );
       const actions = JSON.stringify(policies.map(([, p]) => p.PolicyDocument));
+      const publishes = (definition.publishes ?? []).length > 0;
+      const viaOutbox = publishes && definition.outbox === true;
 
-      expect(actions.includes("events:PutEvents")).toBe((definition.publishes ?? []).length > 0);
+      expect(actions.includes("events:PutEvents")).toBe(publishes && !viaOutbox);
+      expect(actions.includes("EventOutboxTable")).toBe(viaOutbox);
     });
   });
 

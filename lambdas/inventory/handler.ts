@@ -1,45 +1,67 @@
 import { createSubscriptionConsumer } from "../shared/consumer";
-import { eventBridgePublisherFromEnvironment } from "../shared/publisher";
+import { outboxWriterFromEnvironment } from "../shared/outbox";
 import { stateTableFromEnvironment } from "../shared/state-table";
-import { releaseStock, reserveStock } from "./stock";
+import { recordRejection, releaseStock, reservationIdOf, reserveStock } from "./stock";
 
 const stock = stateTableFromEnvironment();
 
 /**
  * The inventory consumer: holds stock for placed orders and gives it back for cancelled ones.
- * Every OrderPlaced gets an answer on the bus: InventoryReserved or InventoryReservationFailed,
- * in the order's flow, unless the order was cancelled first.
+ * Every OrderPlaced gets one answer on the bus, InventoryReserved or InventoryReservationFailed,
+ * in the order's flow, unless the order was cancelled first. Each answer is written to the
+ * transactional outbox in the same DynamoDB transaction as the state it announces (the
+ * reservation, or the recorded rejection): a crash can never leave one without the other, and a
+ * redelivered OrderPlaced finds both and does nothing.
  */
 export const handler = createSubscriptionConsumer("inventory", {
-  publisher: eventBridgePublisherFromEnvironment(),
+  outbox: outboxWriterFromEnvironment(),
   handlers: {
-    OrderPlaced: async (event, { logger, publishFollowUp }) => {
+    OrderPlaced: async (event, { logger, followUpEntry }) => {
       const { orderId, customerId, items, total } = event.data;
-      const outcome = await reserveStock(stock, { orderId, items, causationId: event.metadata.eventId });
+      const causationId = event.metadata.eventId;
+      const reservationId = reservationIdOf(orderId);
+      const reserved = followUpEntry("InventoryReserved", {
+        orderId,
+        customerId,
+        items,
+        total,
+        reservationId,
+      });
+      const outcome = await reserveStock(stock, { orderId, items, causationId }, reserved.transactItem);
       switch (outcome.status) {
         case "reserved":
-        case "already-reserved":
-          logger.info("Stock reserved", { orderId, reservation: outcome });
-          await publishFollowUp("InventoryReserved", {
+          logger.info("Stock reserved; InventoryReserved committed with it", {
             orderId,
-            customerId,
-            items,
-            total,
-            reservationId: outcome.reservationId,
+            eventId: reserved.eventId,
           });
           return;
-        case "rejected":
-          logger.info("Stock not reserved", { orderId, reason: outcome.reason, skus: outcome.skus });
-          await publishFollowUp("InventoryReservationFailed", {
+        case "already-reserved":
+        case "already-rejected":
+          logger.info("The order was answered by an earlier attempt; nothing to do", { orderId, outcome });
+          return;
+        case "order-cancelled":
+          logger.info("Order was cancelled before it was placed here; nothing reserved", { orderId });
+          return;
+        case "rejected": {
+          const failed = followUpEntry("InventoryReservationFailed", {
             orderId,
             customerId,
             reason: outcome.reason,
             skus: [...outcome.skus],
           });
+          const recorded = await recordRejection(
+            stock,
+            { orderId, reason: outcome.reason, skus: outcome.skus, causationId },
+            failed.transactItem,
+          );
+          logger.info("Stock not reserved", {
+            orderId,
+            reason: outcome.reason,
+            skus: outcome.skus,
+            recorded,
+          });
           return;
-        case "order-cancelled":
-          logger.info("Order was cancelled before it was placed here; nothing reserved", { orderId });
-          return;
+        }
       }
     },
     OrderCancelled: async (event, { logger }) => {

@@ -4,10 +4,11 @@ import {
   TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import type { TransactWriteItem } from "../../lib/producer/outbox-writer";
 import type { StateTable } from "../shared/state-table";
 
-/** DynamoDB caps a transaction at 100 actions; one of them is the reservation itself. */
-export const MAX_SKUS_PER_RESERVATION = 99;
+/** DynamoDB caps a transaction at 100 actions; two of them are the reservation and its event. */
+export const MAX_SKUS_PER_RESERVATION = 98;
 
 /** One order line: how many units of a SKU. */
 export interface StockLine {
@@ -37,8 +38,10 @@ export function reservationIdOf(orderId: string): string {
 export type ReservationOutcome =
   /** Every line is held now. */
   | { readonly status: "reserved"; readonly reservationId: string }
-  /** Every line was already held for this order (an earlier attempt whose follow-up failed). */
+  /** Every line was already held for this order, and its InventoryReserved committed with it (an earlier attempt). */
   | { readonly status: "already-reserved"; readonly reservationId: string }
+  /** An earlier attempt found the order short of stock and recorded it with its InventoryReservationFailed. */
+  | { readonly status: "already-rejected" }
   /** Nothing is held: a SKU lacks stock, or does not exist. */
   | {
       readonly status: "rejected";
@@ -101,13 +104,15 @@ function statusOf(item: Record<string, AttributeValue> | undefined): string | un
 
 /**
  * Holds stock for every line of an order, or for none: one DynamoDB transaction puts the
- * reservation (only if the order has none yet) and decrements each SKU's `available` (only if it
- * covers the quantity). A failed condition on a SKU names it: an existing item lacks stock, a
- * missing item is an unknown SKU.
+ * reservation (only if the order has none yet), decrements each SKU's `available` (only if it
+ * covers the quantity) and writes `announce`, the InventoryReserved outbox item, so the event
+ * exists exactly when the reservation does. A failed condition on a SKU names it: an existing item
+ * lacks stock, a missing item is an unknown SKU.
  */
 export async function reserveStock(
   table: StateTable,
   order: { readonly orderId: string; readonly items: readonly StockLine[]; readonly causationId: string },
+  announce: TransactWriteItem,
 ): Promise<ReservationOutcome> {
   const lines = mergeLines(order.items);
   if (lines.length > MAX_SKUS_PER_RESERVATION) {
@@ -146,6 +151,7 @@ export async function reserveStock(
               ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
             },
           })),
+          announce,
         ],
       }),
     );
@@ -154,12 +160,19 @@ export async function reserveStock(
     if (!(error instanceof TransactionCanceledException)) {
       throw error;
     }
-    const [reservation, ...stock] = cancellationReasonsOf(error);
+    const [reservation, ...others] = cancellationReasonsOf(error);
     if (isConditionFailure(reservation?.Code)) {
-      return statusOf(reservation?.Item) === "cancelled"
-        ? { status: "order-cancelled" }
-        : { status: "already-reserved", reservationId };
+      switch (statusOf(reservation?.Item)) {
+        case "cancelled":
+          return { status: "order-cancelled" };
+        case "rejected":
+          return { status: "already-rejected" };
+        default:
+          return { status: "already-reserved", reservationId };
+      }
     }
+    // The last reason is the event's: its item exists only if the reservation does, checked above.
+    const stock = others.slice(0, lines.length);
     const failed = stock.flatMap((reason, index) => {
       const line = lines[index];
       return line !== undefined && isConditionFailure(reason.Code)
@@ -179,9 +192,66 @@ export async function reserveStock(
   }
 }
 
+/** What came of recording a rejection. */
+export type RejectionOutcome =
+  /** Recorded, with its InventoryReservationFailed. */
+  | { readonly status: "rejected" }
+  /** The order has a reservation item already: the outcome an earlier attempt (or a cancellation) recorded. */
+  | { readonly status: "already-recorded"; readonly recorded: string };
+
+/**
+ * Records that an order could not be reserved, with `announce` (its InventoryReservationFailed
+ * outbox item) in the same transaction: the reservation item says `rejected`, so a redelivered
+ * OrderPlaced answers from it instead of trying again against stock that may have changed, and
+ * the order gets one answer.
+ */
+export async function recordRejection(
+  table: StateTable,
+  order: {
+    readonly orderId: string;
+    readonly reason: string;
+    readonly skus: readonly string[];
+    readonly causationId: string;
+  },
+  announce: TransactWriteItem,
+): Promise<RejectionOutcome> {
+  try {
+    await table.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table.tableName,
+              Item: {
+                ...reservationKey(order.orderId),
+                status: "rejected",
+                reason: order.reason,
+                skus: [...order.skus],
+                rejectedBy: order.causationId,
+                rejectedAt: new Date().toISOString(),
+              },
+              ConditionExpression: "attribute_not_exists(pk)",
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            },
+          },
+          announce,
+        ],
+      }),
+    );
+    return { status: "rejected" };
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const [reservation] = cancellationReasonsOf(error);
+    if (isConditionFailure(reservation?.Code)) {
+      return { status: "already-recorded", recorded: statusOf(reservation?.Item) ?? "unknown" };
+    }
+    throw unexpectedCancellation(error, "rejection");
+  }
+}
+
 /** The reservation item as stored. */
 interface StoredReservation {
-  readonly status: "reserved" | "cancelled";
+  readonly status: "reserved" | "cancelled" | "rejected";
   readonly lines?: readonly StockLine[];
 }
 
@@ -222,7 +292,8 @@ export async function releaseStock(
       throw error;
     }
   }
-  if (stored.status === "cancelled") {
+  if (stored.status !== "reserved") {
+    // Cancelled already, or never reserved (rejected): nothing is held for the order.
     return { status: "already-released" };
   }
 

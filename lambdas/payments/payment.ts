@@ -1,6 +1,7 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
+import type { TransactWriteItem } from "../../lib/producer/outbox-writer";
 import type { StateTable } from "../shared/state-table";
 
 /** The example gateway's limit per payment, in minor units: 5,000.00 in any currency. */
@@ -77,10 +78,12 @@ export function paymentIdOf(orderId: string): string {
 }
 
 /**
- * Charges an order once: decides with {@link decidePayment} and records the outcome only if the
- * order has none yet. When it has one (an earlier attempt whose follow-up failed, or a second
- * InventoryReserved for the order) that recorded outcome is returned, so the same answer is
- * published again and the customer is never charged twice.
+ * Charges an order once: decides with {@link decidePayment} and, in one DynamoDB transaction,
+ * records the outcome (only if the order has none yet) and writes `announce(payment)`, the
+ * outbox item of its answer (PaymentProcessed or PaymentFailed): the answer exists exactly when
+ * the payment does. When the order has a payment already (an earlier attempt, or a second
+ * InventoryReserved for the order) that recorded outcome is returned with `recordedEarlier`: its
+ * answer was committed with it, and the customer is never charged twice.
  */
 export async function recordPayment(
   table: StateTable,
@@ -91,6 +94,7 @@ export async function recordPayment(
     readonly reservationId: string;
     readonly causationId: string;
   },
+  announce: (payment: PaymentRecord) => TransactWriteItem,
 ): Promise<{ readonly payment: PaymentRecord; readonly recordedEarlier: boolean }> {
   const decision = decidePayment(charge);
   const { orderId, customerId, amount } = charge;
@@ -100,21 +104,29 @@ export async function recordPayment(
   const key = paymentKey(orderId);
   try {
     await table.client.send(
-      new PutCommand({
-        TableName: table.tableName,
-        Item: {
-          ...key,
-          ...payment,
-          reservationId: charge.reservationId,
-          recordedBy: charge.causationId,
-          recordedAt: new Date().toISOString(),
-        },
-        ConditionExpression: "attribute_not_exists(pk)",
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table.tableName,
+              Item: {
+                ...key,
+                ...payment,
+                reservationId: charge.reservationId,
+                recordedBy: charge.causationId,
+                recordedAt: new Date().toISOString(),
+              },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          announce(payment),
+        ],
       }),
     );
     return { payment, recordedEarlier: false };
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) {
+    const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+    if (reasons[0]?.Code !== "ConditionalCheckFailed") {
       throw error;
     }
   }

@@ -8,6 +8,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { DataOf, EventTypeName } from "../../lib/catalog";
 import { followUp } from "../../lib/producer/follow-up";
+import type { OutboxEntry, OutboxWriter } from "../../lib/producer/outbox-writer";
 import type { EventPublisher, PublishedOutcome, UnpublishedOutcome } from "../../lib/producer/types";
 import type { ConsumedEventTypes, SubscriptionName } from "../../lib/subscriptions";
 import { requireEnv } from "./env";
@@ -58,6 +59,15 @@ export interface ConsumerContext {
    * copies. `occurredAt` is the time of each publication, so a copy may carry a later one.
    */
   publishFollowUp<M extends EventTypeName>(detailType: M, data: DataOf<M>): Promise<PublishedOutcome>;
+  /**
+   * The same follow-up as an outbox entry, to commit in the handler's own DynamoDB transaction
+   * with the state change it announces (add `entry.transactItem` to its TransactItems): the change
+   * and the event commit together or not at all, and the outbox's pipe puts the event on the bus.
+   * Same flow, deterministic eventId and position count as `publishFollowUp`; the entry's Put
+   * fails its condition when the event was written before, which cancels the transaction.
+   * Throws ConsumerConfigurationError unless the consumer was created with `outbox`.
+   */
+  followUpEntry<M extends EventTypeName>(detailType: M, data: DataOf<M>): OutboxEntry;
 }
 
 /** Handles one validated event of type `N`; throwing fails its record (SQS redelivers it). */
@@ -79,6 +89,11 @@ export interface ConsumerOptions {
    * @default - none: `publishFollowUp` rejects with a ConsumerConfigurationError
    */
   readonly publisher?: () => EventPublisher;
+  /**
+   * Gives the outbox writer follow-up entries are built with; called at the first `followUpEntry`.
+   * @default - none: `followUpEntry` throws a ConsumerConfigurationError
+   */
+  readonly outbox?: () => OutboxWriter;
   /** Where processed eventIds are remembered. */
   readonly idempotency?: {
     /**
@@ -169,6 +184,17 @@ export function createConsumer(options: ConsumerOptions): ConsumerHandler {
     return publisher;
   };
 
+  let outbox: OutboxWriter | undefined;
+  const outboxOf = (): OutboxWriter => {
+    if (options.outbox === undefined) {
+      throw new ConsumerConfigurationError(
+        `Consumer ${serviceName} writes a follow-up to the outbox but was created without one; pass createConsumer({ outbox: outboxWriterFromEnvironment() }) and give its subscription outbox: true`,
+      );
+    }
+    outbox ??= options.outbox();
+    return outbox;
+  };
+
   const dispatch = async (event: ConsumedEvent, context: ConsumerContext): Promise<ProcessingReceipt> => {
     // `handled` holds exactly the keys with a handler, and the mapped type pairs each key with its handler.
     const handler = options.handlers[event.detailType] as EventHandler<EventTypeName>;
@@ -203,6 +229,10 @@ export function createConsumer(options: ConsumerOptions): ConsumerHandler {
           followUp: { detailType: outcome.detailType, eventId: outcome.eventId, position },
         });
         return outcome;
+      },
+      followUpEntry: (detailType, data) => {
+        const position = followUps++;
+        return outboxOf().prepare(followUp(event, { detailType, data }, { position, consumer: serviceName }));
       },
     };
   };

@@ -13,6 +13,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { AWS_DEFAULTS, AWS_LIMITS, type WholeNumberRange, wholeNumberOutOfRange } from "../aws-limits";
 import { SUBSCRIPTION_NAME_PATTERN } from "../naming";
+import type { EventOutbox } from "./event-outbox";
 
 /**
  * An event type as a subscription routes it: where it comes from and what it is called. The
@@ -49,6 +50,13 @@ export interface EventSubscriptionDefinition<TEventTypeName extends string = str
   readonly entry: string;
   /** Detail-types this consumer publishes (event chaining); grants PutEvents on the bus. @default [] */
   readonly publishes?: readonly TEventTypeName[];
+  /**
+   * Publishes its follow-ups through the transactional outbox, in the same DynamoDB transaction as
+   * the state change they announce (`followUpEntry`), instead of PutEvents: the function gets
+   * `OUTBOX_TABLE_NAME` and may write outbox items, and no PutEvents permission.
+   * @default false
+   */
+  readonly outbox?: boolean;
   /** Gives the consumer a DynamoDB table of its own (`pk`, `sk`), named in `STATE_TABLE_NAME`. @default false */
   readonly stateTable?: boolean;
   /** Function timeout, whole seconds from 1 s to 15 minutes. @default Duration.seconds(30) */
@@ -88,6 +96,11 @@ export interface EventSubscriptionProps {
   readonly encryptionKey: kms.IKey;
   /** Table holding the consumer's idempotency records (partition key `id`, TTL `expiration`). */
   readonly idempotencyTable: dynamodb.ITable;
+  /**
+   * The transactional outbox, for a definition with `outbox: true`.
+   * @default - none; a definition with `outbox: true` is refused
+   */
+  readonly outbox?: EventOutbox;
   /** Project root; `definition.entry` and the lock file are resolved against it. */
   readonly projectRoot: string;
   /**
@@ -342,6 +355,12 @@ export class EventSubscription extends Construct {
     const publishes = definition.publishes ?? [];
     // Fails synth for a follow-up type outside the catalog, which no publisher would accept.
     findEventTypes(definition, "publishes", publishes, props.eventTypes);
+    const viaOutbox = definition.outbox === true;
+    if (viaOutbox && props.outbox === undefined) {
+      throw new SubscriptionConfigError(
+        `Subscription "${name}" publishes through the outbox (outbox: true), but no EventOutbox was given; pass the stack's outbox, or remove outbox: true to publish with PutEvents`,
+      );
+    }
     const { targetRetryAttempts, targetMaxEventAge, deadLetterRetention } = resolveTargetSettings(
       name,
       props,
@@ -429,7 +448,8 @@ export class EventSubscription extends Construct {
         // The consumer kit checks at cold start that its handlers cover exactly these.
         EVENTRAIL_CONSUMES: definition.eventTypes.join(","),
         IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.tableName,
-        ...(publishes.length > 0 ? { EVENT_BUS_NAME: props.eventBus.eventBusName } : {}),
+        ...(publishes.length > 0 && !viaOutbox ? { EVENT_BUS_NAME: props.eventBus.eventBusName } : {}),
+        ...(viaOutbox && props.outbox ? { OUTBOX_TABLE_NAME: props.outbox.table.tableName } : {}),
         ...(this.stateTable ? { STATE_TABLE_NAME: this.stateTable.tableName } : {}),
       },
       bundling: {
@@ -459,9 +479,8 @@ export class EventSubscription extends Construct {
     );
     props.idempotencyTable.grantReadWriteData(this.consumer);
     this.stateTable?.grantReadWriteData(this.consumer);
-    if (publishes.length > 0) {
-      props.eventBus.grantPutEventsTo(this.consumer);
-    }
+    if (viaOutbox) props.outbox?.grantWrite(this.consumer);
+    else if (publishes.length > 0) props.eventBus.grantPutEventsTo(this.consumer);
     this.acknowledgeDesignedFindings(role);
   }
 

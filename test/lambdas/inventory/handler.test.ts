@@ -1,5 +1,4 @@
 import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -11,9 +10,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { handler } from "../../../lambdas/inventory/handler";
 import { stockSeed, stockSeedItems } from "../../../lambdas/inventory/seed";
-import { acceptAllEvents, refuseAllEvents, sentEvents } from "../support/bus";
 import { anEvent, lambdaContext, sqsEvent, sqsRecord } from "../support/events";
 import { FakeIdempotencyTable } from "../support/idempotency-table";
+import { committedOutboxEvents, outboxEventsIn } from "../support/outbox";
 import { CapturedOutput } from "../support/output";
 
 vi.hoisted(() => {
@@ -22,7 +21,7 @@ vi.hoisted(() => {
     POWERTOOLS_METRICS_NAMESPACE: "eventrail",
     IDEMPOTENCY_TABLE_NAME: "idempotency",
     STATE_TABLE_NAME: "inventory-state",
-    EVENT_BUS_NAME: "eventrail-bus",
+    OUTBOX_TABLE_NAME: "outbox",
     EVENTRAIL_PRODUCER: "inventory",
     AWS_REGION: "eu-west-1",
   });
@@ -30,18 +29,15 @@ vi.hoisted(() => {
 
 const idempotencyClient = mockClient(DynamoDBClient);
 const stateTable = mockClient(DynamoDBDocumentClient);
-const eventBridge = mockClient(EventBridgeClient);
 let output: CapturedOutput;
 
 beforeEach(() => {
   idempotencyClient.reset();
   stateTable.reset();
-  eventBridge.reset();
   new FakeIdempotencyTable(idempotencyClient);
   // An empty state table: no reservation, and a cancellation marker can be written.
   stateTable.on(GetCommand).resolves({});
   stateTable.on(PutCommand).resolves({});
-  acceptAllEvents(eventBridge);
   output = new CapturedOutput();
 });
 
@@ -71,7 +67,7 @@ function transactionInput(): TransactWriteCommandInput | undefined {
 
 describe("inventory consumer", () => {
   describe("on OrderPlaced", () => {
-    it("reserves every line in one conditional transaction and publishes InventoryReserved in the order's flow", async () => {
+    it("reserves every line and writes InventoryReserved, in the order's flow, in one conditional transaction", async () => {
       // Prepare
       stateTable.on(TransactWriteCommand).resolves({});
       const order = orderPlaced([
@@ -90,7 +86,7 @@ describe("inventory consumer", () => {
         Item: { pk: "ORDER#ORD-1001", sk: "RESERVATION", status: "reserved", reservationId: "RES-ORD-1001" },
         ConditionExpression: "attribute_not_exists(pk)",
       });
-      expect(actions.slice(1).map((action) => action.Update)).toEqual([
+      expect(actions.slice(1, -1).map((action) => action.Update)).toEqual([
         expect.objectContaining({
           Key: { pk: "SKU#ABC", sk: "STOCK" },
           ConditionExpression: "available >= :quantity",
@@ -102,9 +98,12 @@ describe("inventory consumer", () => {
           ExpressionAttributeValues: { ":quantity": 1 },
         }),
       ]);
-      expect(sentEvents(eventBridge)).toEqual([
+      expect(actions.at(-1)?.Put).toMatchObject({
+        TableName: "outbox",
+        ConditionExpression: "attribute_not_exists(#key)",
+      });
+      expect(await committedOutboxEvents(stateTable)).toEqual([
         {
-          eventBusName: "eventrail-bus",
           source: "eventrail.inventory",
           detailType: "InventoryReserved",
           metadata: expect.objectContaining({
@@ -146,17 +145,19 @@ describe("inventory consumer", () => {
       ]);
     });
 
-    it("publishes InventoryReservationFailed naming the SKUs short of stock, and the record succeeds", async () => {
+    it("records the rejection with InventoryReservationFailed naming the SKUs short of stock, and the record succeeds", async () => {
       // Prepare
       stateTable
         .on(TransactWriteCommand)
-        .rejects(
+        .rejectsOnce(
           cancelledTransaction(
             { Code: "None" },
             { Code: "None" },
             { Code: "ConditionalCheckFailed", Item: { pk: { S: "SKU#XYZ" }, available: { N: "0" } } },
+            { Code: "None" },
           ),
-        );
+        )
+        .resolves({});
       const order = orderPlaced([
         { sku: "ABC", quantity: 2 },
         { sku: "XYZ", quantity: 1 },
@@ -167,7 +168,12 @@ describe("inventory consumer", () => {
 
       // Assess
       expect(response.batchItemFailures).toEqual([]);
-      expect(sentEvents(eventBridge)).toEqual([
+      const rejection = stateTable.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems ?? [];
+      expect(rejection[0]?.Put).toMatchObject({
+        Item: { pk: "ORDER#ORD-1001", sk: "RESERVATION", status: "rejected", skus: ["XYZ"] },
+        ConditionExpression: "attribute_not_exists(pk)",
+      });
+      expect(await committedOutboxEvents(stateTable)).toEqual([
         expect.objectContaining({
           detailType: "InventoryReservationFailed",
           metadata: expect.objectContaining({ causationId: order.detail.metadata.eventId }),
@@ -180,13 +186,15 @@ describe("inventory consumer", () => {
       // Prepare
       stateTable
         .on(TransactWriteCommand)
-        .rejects(
+        .rejectsOnce(
           cancelledTransaction(
             { Code: "None" },
             { Code: "ConditionalCheckFailed" },
             { Code: "ConditionalCheckFailed", Item: { pk: { S: "SKU#XYZ" }, available: { N: "0" } } },
+            { Code: "None" },
           ),
-        );
+        )
+        .resolves({});
       const order = orderPlaced([
         { sku: "NOPE", quantity: 1 },
         { sku: "XYZ", quantity: 1 },
@@ -196,12 +204,12 @@ describe("inventory consumer", () => {
       await handler(sqsEvent(sqsRecord(order)), lambdaContext());
 
       // Assess
-      expect(sentEvents(eventBridge).map((event) => event.data)).toEqual([
+      expect((await committedOutboxEvents(stateTable)).map((event) => event.data)).toEqual([
         { orderId: "ORD-1001", customerId: "CUST-42", reason: "unknown-sku", skus: ["NOPE"] },
       ]);
     });
 
-    it("answers InventoryReserved again when the order's reservation already exists (its earlier follow-up failed)", async () => {
+    it("does nothing when an earlier attempt reserved the order: its InventoryReserved was committed with it", async () => {
       // Prepare
       stateTable
         .on(TransactWriteCommand)
@@ -220,12 +228,8 @@ describe("inventory consumer", () => {
 
       // Assess
       expect(response.batchItemFailures).toEqual([]);
-      expect(sentEvents(eventBridge)).toEqual([
-        expect.objectContaining({
-          detailType: "InventoryReserved",
-          data: expect.objectContaining({ reservationId: "RES-ORD-1001" }),
-        }),
-      ]);
+      expect(stateTable.commandCalls(TransactWriteCommand)).toHaveLength(1);
+      expect(await committedOutboxEvents(stateTable)).toEqual([]);
     });
 
     it("reserves nothing and publishes nothing for an order that was cancelled first", async () => {
@@ -247,7 +251,7 @@ describe("inventory consumer", () => {
 
       // Assess
       expect(response.batchItemFailures).toEqual([]);
-      expect(sentEvents(eventBridge)).toEqual([]);
+      expect(await committedOutboxEvents(stateTable)).toEqual([]);
     });
 
     it("fails the record, publishing nothing, when the transaction conflicts with another one", async () => {
@@ -262,7 +266,7 @@ describe("inventory consumer", () => {
 
       // Assess
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
-      expect(sentEvents(eventBridge)).toEqual([]);
+      expect(await committedOutboxEvents(stateTable)).toEqual([]);
       expect(output.logs("Event processing failed")[0]?.error).toMatchObject({
         name: "StockTransactionError",
       });
@@ -280,23 +284,53 @@ describe("inventory consumer", () => {
       // Assess
       expect(duplicate.batchItemFailures).toEqual([]);
       expect(stateTable.commandCalls(TransactWriteCommand)).toHaveLength(1);
-      expect(sentEvents(eventBridge)).toHaveLength(1);
+      expect(await committedOutboxEvents(stateTable)).toHaveLength(1);
     });
 
-    it("fails the record when the bus refuses the follow-up, so that SQS retries it", async () => {
-      // Prepare
-      stateTable.on(TransactWriteCommand).resolves({});
-      refuseAllEvents(eventBridge);
-      const record = sqsRecord(orderPlaced([{ sku: "ABC", quantity: 1 }]));
+    it("answers a redelivered OrderPlaced from the rejection recorded earlier, trying the stock no more", async () => {
+      // Prepare: the reservation item says the order was rejected (and its event committed with it).
+      stateTable
+        .on(TransactWriteCommand)
+        .rejects(
+          cancelledTransaction(
+            { Code: "ConditionalCheckFailed", Item: { status: { S: "rejected" } } },
+            { Code: "None" },
+            { Code: "None" },
+          ),
+        );
 
       // Act
-      const response = await handler(sqsEvent(record, sqsRecord(anEvent("OrderCancelled"))), lambdaContext());
+      const response = await handler(
+        sqsEvent(sqsRecord(orderPlaced([{ sku: "ABC", quantity: 1 }]))),
+        lambdaContext(),
+      );
 
       // Assess
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
-      expect(output.logs("Event processing failed")[0]?.error).toMatchObject({
-        name: "FollowUpPublishError",
-      });
+      expect(response.batchItemFailures).toEqual([]);
+      expect(stateTable.commandCalls(TransactWriteCommand)).toHaveLength(1);
+      expect(await committedOutboxEvents(stateTable)).toEqual([]);
+    });
+
+    it("gives a retried reservation the same InventoryReserved eventId, so its outbox item refuses a second copy", async () => {
+      // Prepare
+      stateTable
+        .on(TransactWriteCommand)
+        .rejects(cancelledTransaction({ Code: "None" }, { Code: "TransactionConflict" }));
+      const order = orderPlaced([{ sku: "ABC", quantity: 1 }]);
+
+      // Act: the first attempt conflicts and fails its record (the whole batch); SQS delivers it again.
+      const failed = { name: "FullBatchFailureError" };
+      await expect(handler(sqsEvent(sqsRecord(order)), lambdaContext())).rejects.toMatchObject(failed);
+      await expect(
+        handler(sqsEvent(sqsRecord(order, { receiveCount: 2 })), lambdaContext()),
+      ).rejects.toMatchObject(failed);
+
+      // Assess
+      const [first, second] = stateTable
+        .commandCalls(TransactWriteCommand)
+        .map((call) => outboxEventsIn(call.args[0].input)[0]?.metadata.eventId);
+      expect(first).toBeDefined();
+      expect(second).toBe(first);
     });
   });
 
@@ -319,7 +353,10 @@ describe("inventory consumer", () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: poisoned.messageId }]);
-    expect(sentEvents(eventBridge).map((event) => event.data.orderId)).toEqual(["ORD-1", "ORD-2"]);
+    expect((await committedOutboxEvents(stateTable)).map((event) => event.data.orderId)).toEqual([
+      "ORD-1",
+      "ORD-2",
+    ]);
     expect(output.logs("Rejected record")).toEqual([
       expect.objectContaining({ messageId: poisoned.messageId, reason: "invalid-detail", level: "ERROR" }),
     ]);
@@ -357,7 +394,7 @@ describe("inventory consumer", () => {
         [{ pk: "SKU#ABC", sk: "STOCK" }, { ":quantity": 2 }],
         [{ pk: "SKU#XYZ", sk: "STOCK" }, { ":quantity": 1 }],
       ]);
-      expect(sentEvents(eventBridge)).toEqual([]);
+      expect(await committedOutboxEvents(stateTable)).toEqual([]);
     });
 
     it("is a no-op for a reservation already released", async () => {

@@ -1,13 +1,12 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { handler } from "../../../lambdas/payments/handler";
 import { decidePayment, PAYMENT_LIMIT_MINOR_UNITS } from "../../../lambdas/payments/payment";
-import { acceptAllEvents, refuseAllEvents, sentEvents } from "../support/bus";
 import { anEvent, lambdaContext, sqsEvent, sqsRecord } from "../support/events";
 import { FakeIdempotencyTable } from "../support/idempotency-table";
+import { committedOutboxEvents } from "../support/outbox";
 import { CapturedOutput } from "../support/output";
 
 vi.hoisted(() => {
@@ -16,7 +15,7 @@ vi.hoisted(() => {
     POWERTOOLS_METRICS_NAMESPACE: "eventrail",
     IDEMPOTENCY_TABLE_NAME: "idempotency",
     STATE_TABLE_NAME: "payments-state",
-    EVENT_BUS_NAME: "eventrail-bus",
+    OUTBOX_TABLE_NAME: "outbox",
     EVENTRAIL_PRODUCER: "payments",
     AWS_REGION: "eu-west-1",
   });
@@ -24,23 +23,28 @@ vi.hoisted(() => {
 
 const idempotencyClient = mockClient(DynamoDBClient);
 const stateTable = mockClient(DynamoDBDocumentClient);
-const eventBridge = mockClient(EventBridgeClient);
 let output: CapturedOutput;
-let idempotencyTable: FakeIdempotencyTable;
 
 beforeEach(() => {
   idempotencyClient.reset();
   stateTable.reset();
-  eventBridge.reset();
-  idempotencyTable = new FakeIdempotencyTable(idempotencyClient);
-  stateTable.on(PutCommand).resolves({});
-  acceptAllEvents(eventBridge);
+  new FakeIdempotencyTable(idempotencyClient);
+  stateTable.on(TransactWriteCommand).resolves({});
   output = new CapturedOutput();
 });
 
 afterEach(() => {
   output.restore();
 });
+
+/** DynamoDB's answer when the order has a payment already: the payment's condition failed. */
+function alreadyCharged() {
+  return new TransactionCanceledException({
+    message: "Transaction cancelled, please refer cancellation reasons for specific reasons",
+    $metadata: {},
+    CancellationReasons: [{ Code: "ConditionalCheckFailed" }, { Code: "None" }],
+  });
+}
 
 /** Stock was reserved for an order of `amount` minor units placed by `customerId`. */
 function inventoryReserved(customerId = "CUST-5678", amount = 4_999) {
@@ -50,7 +54,7 @@ function inventoryReserved(customerId = "CUST-5678", amount = 4_999) {
 }
 
 describe("payments consumer", () => {
-  it("records the payment once per order and publishes PaymentProcessed in the order's flow", async () => {
+  it("records the payment once per order and writes PaymentProcessed, in the order's flow, in the same transaction", async () => {
     // Prepare
     const reserved = inventoryReserved();
 
@@ -59,7 +63,10 @@ describe("payments consumer", () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(stateTable.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
+    const actions = stateTable.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(actions).toHaveLength(2);
+    expect(actions[1]?.Put?.TableName).toBe("outbox");
+    expect(actions[0]?.Put).toMatchObject({
       TableName: "payments-state",
       Item: {
         pk: "PAYMENT#ORD-2001",
@@ -71,9 +78,8 @@ describe("payments consumer", () => {
       },
       ConditionExpression: "attribute_not_exists(pk)",
     });
-    expect(sentEvents(eventBridge)).toEqual([
+    expect(await committedOutboxEvents(stateTable)).toEqual([
       {
-        eventBusName: "eventrail-bus",
         source: "eventrail.payments",
         detailType: "PaymentProcessed",
         metadata: expect.objectContaining({
@@ -91,7 +97,7 @@ describe("payments consumer", () => {
     ]);
   });
 
-  it("publishes PaymentFailed for a declined card, and the record succeeds: a decline is an answer", async () => {
+  it("writes PaymentFailed for a declined card, and the record succeeds: a decline is an answer", async () => {
     // Prepare
     const reserved = inventoryReserved("CUST-77-DECLINE");
 
@@ -100,7 +106,7 @@ describe("payments consumer", () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(sentEvents(eventBridge)).toEqual([
+    expect(await committedOutboxEvents(stateTable)).toEqual([
       expect.objectContaining({
         detailType: "PaymentFailed",
         data: {
@@ -113,13 +119,9 @@ describe("payments consumer", () => {
     ]);
   });
 
-  it("publishes the outcome recorded earlier when the order was already charged, without charging again", async () => {
+  it("neither charges nor writes an answer again when the order was charged before: its answer was committed then", async () => {
     // Prepare
-    stateTable
-      .on(PutCommand)
-      .rejects(
-        new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }),
-      );
+    stateTable.on(TransactWriteCommand).rejects(alreadyCharged());
     stateTable.on(GetCommand).resolves({
       Item: {
         pk: "PAYMENT#ORD-2001",
@@ -137,9 +139,8 @@ describe("payments consumer", () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(sentEvents(eventBridge).map((event) => [event.detailType, event.data.reason])).toEqual([
-      ["PaymentFailed", "insufficient-funds"],
-    ]);
+    expect(await committedOutboxEvents(stateTable)).toEqual([]);
+    expect(output.logs("The order was charged by an earlier attempt")).toHaveLength(1);
   });
 
   it("does not charge or publish again when the same event is delivered twice", async () => {
@@ -152,33 +153,38 @@ describe("payments consumer", () => {
 
     // Assess
     expect(duplicate.batchItemFailures).toEqual([]);
-    expect(stateTable.commandCalls(PutCommand)).toHaveLength(1);
-    expect(sentEvents(eventBridge)).toHaveLength(1);
+    expect(stateTable.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(await committedOutboxEvents(stateTable)).toHaveLength(1);
   });
 
-  it("re-publishes PaymentProcessed with the same eventId when a crash made SQS deliver the event again", async () => {
-    // Prepare: the first handling charged and published, then the function died before its
-    // idempotency record was completed (the in-progress record expires); the retry finds the payment.
+  it("writes the same PaymentProcessed eventId when a crash made SQS deliver the event again before it committed", async () => {
+    // Prepare: the first handling's transaction failed (a conflict), so nothing was charged or written.
+    stateTable.on(TransactWriteCommand).rejectsOnce(
+      new TransactionCanceledException({
+        message: "Transaction cancelled",
+        $metadata: {},
+        CancellationReasons: [{ Code: "TransactionConflict" }, { Code: "None" }],
+      }),
+    );
     const reserved = inventoryReserved();
-    await handler(sqsEvent(sqsRecord(reserved)), lambdaContext());
-    const [recorded] = stateTable.commandCalls(PutCommand).map((call) => call.args[0].input.Item);
-    idempotencyTable.items.clear();
-    stateTable
-      .on(PutCommand)
-      .rejects(
-        new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }),
-      );
-    stateTable.on(GetCommand).resolves({ Item: recorded });
+    await expect(handler(sqsEvent(sqsRecord(reserved)), lambdaContext())).rejects.toMatchObject({
+      name: "FullBatchFailureError",
+    });
 
     // Act
     const retry = await handler(sqsEvent(sqsRecord(reserved, { receiveCount: 2 })), lambdaContext());
 
-    // Assess: two copies of one fact, which every idempotent consumer downstream tells apart by its id.
+    // Assess: one answer, with the id the first attempt would have written.
     expect(retry.batchItemFailures).toEqual([]);
-    const [first, copy] = sentEvents(eventBridge);
-    expect(copy?.detailType).toBe("PaymentProcessed");
-    expect(copy?.metadata.eventId).toBe(first?.metadata.eventId);
-    expect(copy?.data).toEqual(first?.data);
+    const attempts = stateTable
+      .commandCalls(TransactWriteCommand)
+      .map(
+        (call) =>
+          JSON.parse(String(call.args[0].input.TransactItems?.[1]?.Put?.Item?.detail)).metadata.eventId,
+      );
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]).toBe(attempts[0]);
+    expect(await committedOutboxEvents(stateTable)).toHaveLength(1);
   });
 
   it("fails only the poisoned record of a batch", async () => {
@@ -190,19 +196,7 @@ describe("payments consumer", () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: poisoned.messageId }]);
-    expect(sentEvents(eventBridge)).toHaveLength(1);
-  });
-
-  it("fails the record when the bus refuses the follow-up, so that SQS retries it", async () => {
-    // Prepare
-    refuseAllEvents(eventBridge);
-
-    // Act
-    const invocation = handler(sqsEvent(sqsRecord(inventoryReserved())), lambdaContext());
-
-    // Assess: a batch whose every record failed fails the invocation itself
-    await expect(invocation).rejects.toMatchObject({ name: "FullBatchFailureError" });
-    expect(output.logs("Event processing failed")[0]?.error).toMatchObject({ name: "FollowUpPublishError" });
+    expect(await committedOutboxEvents(stateTable)).toHaveLength(1);
   });
 });
 

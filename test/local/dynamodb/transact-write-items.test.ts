@@ -292,41 +292,64 @@ describe("TransactWriteItems on the local DynamoDB", () => {
     expect(await read(key("counter"))).toEqual({ ...key("counter"), count: 90 });
   });
 
-  it("runs the inventory consumer's reservation all-or-nothing", async () => {
+  it("runs the inventory consumer's reservation all-or-nothing, its event included", async () => {
     // Prepare
     const table = { client: fixture.documents, tableName: TableName };
+    // The InventoryReserved outbox item of each attempt, here in the same table.
+    const announce = (eventId: string) => ({
+      Put: {
+        TableName,
+        Item: { pk: `EVENT#${eventId}`, sk: "OUTBOX" },
+        ConditionExpression: "attribute_not_exists(pk)",
+      },
+    });
     await put({ ...stockKey("A"), available: 5 });
     await put({ ...stockKey("B"), available: 1 });
 
     // Act
-    const unknownSku = await reserveStock(table, {
-      orderId: "O-1",
-      causationId: "E-1",
-      items: [
-        { sku: "A", quantity: 2 },
-        { sku: "B", quantity: 3 },
-        { sku: "C", quantity: 1 },
-      ],
-    });
+    const unknownSku = await reserveStock(
+      table,
+      {
+        orderId: "O-1",
+        causationId: "E-1",
+        items: [
+          { sku: "A", quantity: 2 },
+          { sku: "B", quantity: 3 },
+          { sku: "C", quantity: 1 },
+        ],
+      },
+      announce("E-1"),
+    );
     const stockAfterRejection = await read(stockKey("A"));
-    const reserved = await reserveStock(table, {
-      orderId: "O-2",
-      causationId: "E-2",
-      items: [
-        { sku: "A", quantity: 2 },
-        { sku: "B", quantity: 1 },
-      ],
-    });
-    const retried = await reserveStock(table, {
-      orderId: "O-2",
-      causationId: "E-3",
-      items: [
-        { sku: "A", quantity: 2 },
-        { sku: "B", quantity: 1 },
-      ],
-    });
+    const reserved = await reserveStock(
+      table,
+      {
+        orderId: "O-2",
+        causationId: "E-2",
+        items: [
+          { sku: "A", quantity: 2 },
+          { sku: "B", quantity: 1 },
+        ],
+      },
+      announce("E-2"),
+    );
+    const retried = await reserveStock(
+      table,
+      {
+        orderId: "O-2",
+        causationId: "E-3",
+        items: [
+          { sku: "A", quantity: 2 },
+          { sku: "B", quantity: 1 },
+        ],
+      },
+      announce("E-3"),
+    );
 
     // Assess
+    expect(await read({ pk: "EVENT#E-1", sk: "OUTBOX" })).toBeUndefined();
+    expect(await read({ pk: "EVENT#E-2", sk: "OUTBOX" })).toBeDefined();
+    expect(await read({ pk: "EVENT#E-3", sk: "OUTBOX" })).toBeUndefined();
     expect(unknownSku).toEqual({ status: "rejected", reason: "unknown-sku", skus: ["C"] });
     expect(stockAfterRejection).toEqual({ ...stockKey("A"), available: 5 });
     expect(reserved).toEqual({ status: "reserved", reservationId: "RES-O-2" });
