@@ -41,7 +41,7 @@ export const commands: readonly LazyCommand[] = [
   ),
   lazyCommand(
     "status",
-    "The stack at a glance: bus, rules, queue and DLQ depths, consumers, archive, audit trail.",
+    "The stack at a glance: bus, rules, queue and DLQ depths, consumers, archive, outbox, audit trail.",
     async () => (await import("./commands/status")).statusCommand,
   ),
   lazyCommand(

@@ -4,7 +4,12 @@ import { AWS_LIMITS } from "../aws-limits";
 import type { EventTypeName } from "../catalog";
 import { DEFAULT_MAX_AUDIT_RECORD_BYTES, DEFAULT_MAX_ENTRY_BYTES, putEventsEntrySize } from "./entry-size";
 import { prepareRequest } from "./envelope";
-import { AuditRecordTooLargeError, EventTooLargeError, PublisherConfigurationError } from "./errors";
+import {
+  AuditRecordTooLargeError,
+  EventTooLargeError,
+  EventValidationError,
+  PublisherConfigurationError,
+} from "./errors";
 import {
   DEFAULT_OUTBOX_RETENTION_SECONDS,
   OUTBOX_KEY_ATTRIBUTE,
@@ -180,6 +185,13 @@ export class OutboxWriter {
    * @throws EventTooLargeError, AuditRecordTooLargeError, OutboxItemTooLargeError when it is too large
    */
   public prepare<N extends EventTypeName>(request: PublishRequest<N> | AnyPublishRequest): OutboxEntry {
+    if (request.resources !== undefined && request.resources.length > 0) {
+      throw new EventValidationError(
+        `${request.detailType} event has resources, which the outbox's pipe cannot put on the bus (a pipe's event-bus target takes fixed Resources, not the event's); name them in the event's data, or publish this event with the EventBridgePublisher`,
+        request.detailType,
+        ["resources: not carried through the outbox"],
+      );
+    }
     const now = this.options.now?.() ?? new Date();
     const prepared = prepareRequest(request, {
       eventBusName: "outbox",
@@ -203,9 +215,6 @@ export class OutboxWriter {
       detailType: prepared.detailType,
       detail,
       time: metadata.occurredAt,
-      ...(prepared.entry.Resources === undefined || prepared.entry.Resources.length === 0
-        ? {}
-        : { resources: [...prepared.entry.Resources] }),
       correlationId: metadata.correlationId,
       expiresAt: Math.floor(now.getTime() / 1000) + this.retentionSeconds,
     };

@@ -121,12 +121,13 @@ function expectEveryOrderSettledOnce({ orders, audit, inventoryItems, paymentIte
   // One InventoryReserved per reserved order: a retried reservation repeats its fact's eventId.
   expect(audit.reservedByOrder.size).toBe(distinct("InventoryReserved"));
 
-  // Stock: one reservation per InventoryReserved fact, and exactly its units taken from stock.
-  const reservations = inventoryItems.filter(
-    (i) => String(i.pk).startsWith("ORDER#") && i.sk === "RESERVATION",
-  );
-  expect(reservations.filter((r) => r.status === "reserved").length).toBe(audit.reservedByOrder.size);
+  // Stock: one reservation per InventoryReserved fact, and exactly its units taken from stock; one
+  // recorded rejection per InventoryReservationFailed fact (each committed with its fact).
+  const answered = inventoryItems.filter((i) => String(i.pk).startsWith("ORDER#") && i.sk === "RESERVATION");
+  const reservations = answered.filter((r) => r.status === "reserved");
   expect(reservations.length).toBe(audit.reservedByOrder.size);
+  expect(answered.filter((r) => r.status === "rejected").length).toBe(distinct("InventoryReservationFailed"));
+  expect(answered.length).toBe(audit.reservedByOrder.size + distinct("InventoryReservationFailed"));
   const reservedFacts = [...audit.reservedByOrder.values()].map(
     (events) => events[0]?.detail.data.items ?? [],
   );

@@ -210,12 +210,14 @@ describe("eventrail status, dlq and replay on the local pipeline", () => {
           "--dry-run",
         );
         expect(dryRun.events).toBe(archived);
+        // The poisoned OrderPlaced and the redriven order's InventoryReserved, which its outbox pipe
+        // puts on the bus a moment after the reservation is committed.
+        expect(archived).toBeGreaterThanOrEqual(2);
       },
       { timeout: 20_000, interval: 250 },
     );
 
     // Assess
-    expect(archived).toBeGreaterThanOrEqual(2);
     expect(dryRun?.countedWith).toMatch(/^local audit files under /);
   });
 

@@ -9,6 +9,7 @@ import {
   OutboxTransactionCancelledError,
   OutboxTransactionTooLargeError,
   OutboxWriter,
+  outboxItemSize,
 } from "../../lib/producer/outbox-writer";
 import {
   type LocalDynamoDbFixture,
@@ -98,11 +99,25 @@ describe("OutboxWriter.prepare", () => {
     expect(() => small.prepare(orderPlaced(3))).toThrow(/limit is 200 bytes/);
   });
 
-  it("refuses an item over DynamoDB's 400 KB that EventBridge would take, with the claim-check fix", () => {
-    const resources = Array.from({ length: 450 }, (_, i) => `arn:aws:s3:::bucket/${"x".repeat(1000)}-${i}`);
-    const large = () => writer.prepare({ ...orderPlaced(4), resources });
-    expect(large).toThrow(OutboxItemTooLargeError);
-    expect(large).toThrow(/DynamoDB's item limit is 409,600 bytes.*S3/);
+  it("counts an item's size as DynamoDB does, and names the claim-check fix when it is over 400 KB", () => {
+    const item = writer.prepare(orderPlaced(4)).item;
+    const bytes = (text: string) => Buffer.byteLength(text, "utf8");
+    const expected = Object.entries(item).reduce(
+      (sum, [name, value]) =>
+        sum + bytes(name) + (typeof value === "number" ? String(value).length + 1 : bytes(String(value))),
+      0,
+    );
+    expect(outboxItemSize(item)).toBe(expected);
+    expect(outboxItemSize({ ...item, detail: "x".repeat(409_600) })).toBeGreaterThan(409_600);
+    expect(new OutboxItemTooLargeError("OrderPlaced", 500_000, 409_600).message).toMatch(
+      /about 500,000 bytes; DynamoDB's item limit is 409,600 bytes \(400 KB\).*S3/,
+    );
+  });
+
+  it("refuses resources, which the pipe cannot carry to the bus, instead of dropping them", () => {
+    const withResources = () => writer.prepare({ ...orderPlaced(5), resources: ["arn:aws:s3:::bucket/key"] });
+    expect(withResources).toThrow(EventValidationError);
+    expect(withResources).toThrow(/resources, which the outbox's pipe cannot put on the bus/);
   });
 
   it("refuses a writer without a table or a producer", () => {
