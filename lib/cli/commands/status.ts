@@ -134,7 +134,6 @@ function printStatus(io: CliIo, status: PipelineStatus, label: string): void {
     out,
     `${bold("Audit")}    ${status.audit.location}: ${newestText}; target DLQ ${auditDlq > 0 ? paint(out, "red", count(auditDlq)) : "0"}`,
   );
-  printOutbox(io, status);
   for (const stream of status.audit.delivery ?? []) {
     const waiting = `${count(stream.pendingRecords)} events waiting to be written`;
     if (stream.failing === undefined) {
@@ -150,6 +149,7 @@ function printStatus(io: CliIo, status: PipelineStatus, label: string): void {
       ),
     );
   }
+  printOutbox(io, status);
 }
 
 function printOutbox(io: CliIo, status: PipelineStatus): void {
