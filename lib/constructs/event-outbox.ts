@@ -4,7 +4,6 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
-import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as pipes from "aws-cdk-lib/aws-pipes";
@@ -16,6 +15,7 @@ import {
   OUTBOX_PIPE_FILTER_PATTERN,
   OUTBOX_TTL_ATTRIBUTE,
 } from "../producer/outbox-item";
+import { acknowledgeTracingWildcard, FUNCTION_DEFAULTS } from "./function-defaults";
 
 /** Properties of {@link EventOutbox}. */
 export interface EventOutboxProps {
@@ -131,25 +131,11 @@ export class EventOutbox extends Construct {
       handler: "handler",
       projectRoot: props.projectRoot,
       depsLockFilePath: path.join(props.projectRoot, "package-lock.json"),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...FUNCTION_DEFAULTS,
       memorySize: 256,
       timeout: Duration.seconds(30),
-      tracing: lambda.Tracing.ACTIVE,
-      loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
       environment: { NODE_OPTIONS: "--enable-source-maps", POWERTOOLS_SERVICE_NAME: "outbox-relay" },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: "node24",
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ["module", "main"],
-        externalModules: ["@aws-sdk/*"],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        forceDockerBundling: false,
-      },
     });
 
     const stack = Stack.of(this);
@@ -260,11 +246,7 @@ export class EventOutbox extends Construct {
       reason:
         "The relay is invoked only synchronously, as the pipe's enrichment; a failed batch is retried and bisected by the pipe, whose DLQ takes what keeps failing.",
     });
-    Validations.of(relayRole).acknowledge({
-      id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "Only X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: they support no resource-level permissions.",
-    });
+    acknowledgeTracingWildcard(relayRole);
   }
 }
 

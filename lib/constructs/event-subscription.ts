@@ -5,7 +5,6 @@ import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
-import * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -14,6 +13,7 @@ import { Construct } from "constructs";
 import { AWS_DEFAULTS, AWS_LIMITS, type WholeNumberRange, wholeNumberOutOfRange } from "../aws-limits";
 import { SUBSCRIPTION_NAME_PATTERN } from "../naming";
 import type { EventOutbox } from "./event-outbox";
+import { acknowledgeTracingWildcard, FUNCTION_DEFAULTS } from "./function-defaults";
 
 /**
  * An event type as a subscription routes it: where it comes from and what it is called. The
@@ -432,12 +432,9 @@ export class EventSubscription extends Construct {
       handler: "handler",
       projectRoot: props.projectRoot,
       depsLockFilePath: path.join(props.projectRoot, "package-lock.json"),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...FUNCTION_DEFAULTS,
       memorySize: settings.memorySize,
       timeout: Duration.seconds(settings.timeoutSeconds),
-      tracing: lambda.Tracing.ACTIVE,
-      loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: this.logGroup,
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
@@ -451,18 +448,6 @@ export class EventSubscription extends Construct {
         ...(publishes.length > 0 && !viaOutbox ? { EVENT_BUS_NAME: props.eventBus.eventBusName } : {}),
         ...(viaOutbox && props.outbox ? { OUTBOX_TABLE_NAME: props.outbox.table.tableName } : {}),
         ...(this.stateTable ? { STATE_TABLE_NAME: this.stateTable.tableName } : {}),
-      },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: "node24",
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ["module", "main"],
-        externalModules: ["@aws-sdk/*"],
-        // Some dependencies still call require(); ESM bundles need it defined.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        forceDockerBundling: false,
       },
     });
 
@@ -509,10 +494,6 @@ export class EventSubscription extends Construct {
       reason:
         "Lambda supports on-failure destinations for stream and Kafka sources, not SQS; for SQS the queue's redrive policy to its DLQ is the failure destination.",
     });
-    Validations.of(role).acknowledge({
-      id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "Only X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: they support no resource-level permissions.",
-    });
+    acknowledgeTracingWildcard(role);
   }
 }

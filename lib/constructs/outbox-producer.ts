@@ -2,11 +2,11 @@ import * as path from "node:path";
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
-import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { EventOutbox } from "./event-outbox";
+import { acknowledgeTracingWildcard, FUNCTION_DEFAULTS } from "./function-defaults";
 
 /** Properties of {@link OutboxProducer}. */
 export interface OutboxProducerProps {
@@ -61,12 +61,9 @@ export class OutboxProducer extends Construct {
       handler: "handler",
       projectRoot: props.projectRoot,
       depsLockFilePath: path.join(props.projectRoot, "package-lock.json"),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...FUNCTION_DEFAULTS,
       memorySize: 256,
       timeout: Duration.seconds(10),
-      tracing: lambda.Tracing.ACTIVE,
-      loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
@@ -76,17 +73,6 @@ export class OutboxProducer extends Construct {
         STATE_TABLE_NAME: this.table.tableName,
         OUTBOX_TABLE_NAME: props.outbox.table.tableName,
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: "node24",
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ["module", "main"],
-        externalModules: ["@aws-sdk/*"],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        forceDockerBundling: false,
-      },
     });
     this.table.grantReadWriteData(this.function);
     props.outbox.grantWrite(this.function);
@@ -95,10 +81,6 @@ export class OutboxProducer extends Construct {
       reason:
         "The producer is invoked synchronously: its caller gets the error and retries with the same orderId, which the transaction makes safe; an asynchronous DLQ would never receive anything.",
     });
-    Validations.of(role).acknowledge({
-      id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "Only X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: they support no resource-level permissions.",
-    });
+    acknowledgeTracingWildcard(role);
   }
 }

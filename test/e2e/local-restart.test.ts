@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -8,8 +8,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { catalog } from "../../lib/catalog";
 import { exampleEvent } from "../../lib/catalog/json-schema";
 import { type SubscriptionOutput, stackOutputs } from "../../lib/stack-outputs";
-import { builtCli } from "../support/build-cli";
-import { projectRoot, synthesizeApp } from "../support/example-app";
+import { synthesizeApp } from "../support/example-app";
+import { killHard, type LocalProcess, startLocalProcess } from "./support/local-process";
 
 /**
  * `eventrail local` as a developer runs it, killed with SIGKILL and started again: a message SQS
@@ -20,48 +20,10 @@ const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 let cdkOutDir: string;
 let running: ChildProcess | undefined;
 
-/** Starts `eventrail local` and resolves with its endpoint once it prints the readiness line. */
-async function startLocal(stateDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      builtCli,
-      "local",
-      "--port",
-      "0",
-      "--no-synth",
-      "--quiet",
-      "--cdk-out",
-      cdkOutDir,
-      "--state-dir",
-      stateDir,
-      "--time-scale",
-      "10",
-    ],
-    { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  running = child;
-  let output = "";
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (ready?.[1]) resolve(ready[1]);
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`eventrail local exited with ${code} before it was ready:\n${output}`)),
-    );
-  });
-  return { child, endpoint };
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
+async function startLocal(stateDir: string): Promise<LocalProcess> {
+  const started = await startLocalProcess({ cdkOutDir, stateDir, timeScale: 10 });
+  running = started.child;
+  return started;
 }
 
 beforeAll(() => {

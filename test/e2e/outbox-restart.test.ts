@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -7,8 +7,8 @@ import { PipesClient, StartPipeCommand, StopPipeCommand } from "@aws-sdk/client-
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadLocalModel } from "../../lib/local/assembly";
 import { type OutboxOutput, type SubscriptionOutput, stackOutputs } from "../../lib/stack-outputs";
-import { builtCli } from "../support/build-cli";
-import { projectRoot, synthesizeApp } from "../support/example-app";
+import { synthesizeApp } from "../support/example-app";
+import { killHard, type LocalProcess, startLocalProcess } from "./support/local-process";
 
 /**
  * `eventrail local` killed with SIGKILL right after the outbox transactions committed and before
@@ -24,47 +24,10 @@ const TIME_SCALE = 30;
 let cdkOutDir: string;
 let running: ChildProcess | undefined;
 
-async function startLocal(stateDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      builtCli,
-      "local",
-      "--port",
-      "0",
-      "--no-synth",
-      "--quiet",
-      "--cdk-out",
-      cdkOutDir,
-      "--state-dir",
-      stateDir,
-      "--time-scale",
-      String(TIME_SCALE),
-    ],
-    { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  running = child;
-  let output = "";
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (ready?.[1]) resolve(ready[1]);
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`eventrail local exited with ${code} before it was ready:\n${output}`)),
-    );
-  });
-  return { child, endpoint };
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
+async function startLocal(stateDir: string): Promise<LocalProcess> {
+  const started = await startLocalProcess({ cdkOutDir, stateDir, timeScale: TIME_SCALE });
+  running = started.child;
+  return started;
 }
 
 /** The stack's outputs as the local pipeline at `endpoint` resolves them. */
