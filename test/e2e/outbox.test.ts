@@ -6,6 +6,7 @@ import {
   GetShardIteratorCommand,
   ListStreamsCommand,
 } from "@aws-sdk/client-dynamodb-streams";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { DescribePipeCommand, ListPipesCommand, PipesClient } from "@aws-sdk/client-pipes";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { BusEvent } from "../../lib/local/events/bus-event";
 import type { LocalPipeline } from "../../lib/local/local-pipeline";
 import type { PipelineObserver } from "../../lib/local/pipeline-observer";
-import { findDeadLetterQueue, peekDeadLetterQueue } from "../../lib/ops/dlq";
+import { findDeadLetterQueue, peekDeadLetterQueue, redriveDeadLetterQueue } from "../../lib/ops/dlq";
 import { getOutboxStatus } from "../../lib/ops/outbox";
 import { type StackResources, stackResourcesFromOutputs } from "../../lib/ops/stack-resources";
 import { localPipes } from "../../lib/ops/status";
@@ -267,5 +268,23 @@ describe("the outbox, run by the local pipeline", () => {
       await localPipes(pipeline.endpoint),
     );
     expect(status).toMatchObject({ pipeState: "RUNNING", backlog: 0, deadLetterDepth: 1 });
+
+    // A redrive reads the batch back from the stream: still not an outbox item, so it stays in the DLQ.
+    const redrive = await redriveDeadLetterQueue(
+      {
+        sqs,
+        dynamoDbStreams: new DynamoDBStreamsClient(config()),
+        eventBridge: new EventBridgeClient(config()),
+      },
+      ref,
+      { holdSeconds: 1 },
+    );
+    expect(redrive.moved).toBe(0);
+    expect(redrive.failed).toEqual([
+      {
+        messageId: expect.any(String),
+        reason: expect.stringMatching(/EVENT#not-an-event.*delete this DLQ message by hand/),
+      },
+    ]);
   });
 });
