@@ -239,15 +239,11 @@ export class WriteRecorder {
   /** Logs a write group's items as they are now; see the class comment. */
   public async begin(items: readonly LockedItem[]): Promise<WriteGroup> {
     const id = this.log.nextId();
-    const undo: UndoImage[] = [];
-    for (const item of items) {
-      const existing = await readItem(this.call, item.tableName, item.key);
-      undo.push({
-        table: item.tableName,
-        key: item.key,
-        ...(existing === undefined ? {} : { item: existing }),
-      });
-    }
+    const images = await this.readItems(items);
+    const undo: UndoImage[] = items.map((item, index) => {
+      const existing = images[index];
+      return { table: item.tableName, key: item.key, ...(existing === undefined ? {} : { item: existing }) };
+    });
     await this.log.append({ op: "begin", id, undo });
     let finished = false;
     const finish = (): void => {
@@ -281,6 +277,47 @@ export class WriteRecorder {
   }
 
   /**
+   * The items as they are now, in the order asked: one strongly consistent BatchGetItem for a group
+   * of items (a transaction's, at most 100, none twice), one GetItem for a single write.
+   */
+  private async readItems(items: readonly LockedItem[]): Promise<(WireItem | undefined)[]> {
+    if (items.length === 1) {
+      const [item] = items as [LockedItem];
+      return [await readItem(this.call, item.tableName, item.key)];
+    }
+    const requestItems: Record<string, { Keys: WireItem[]; ConsistentRead: true }> = {};
+    for (const item of items) {
+      requestItems[item.tableName] ??= { Keys: [], ConsistentRead: true };
+      requestItems[item.tableName]?.Keys.push(item.key);
+    }
+    const wanted = new Set(items.map((item) => identityOf(item.tableName, item.key, items)));
+    const found = new Map<string, WireItem>();
+    let unmatched = 0;
+    let pending: Readonly<Record<string, unknown>> = requestItems;
+    while (Object.keys(pending).length > 0) {
+      const output = await this.call("BatchGetItem", { RequestItems: pending });
+      const responses = (output.Responses ?? {}) as Record<string, WireItem[]>;
+      for (const [tableName, tableItems] of Object.entries(responses)) {
+        for (const item of tableItems) {
+          const identity = identityOf(tableName, item, items);
+          if (wanted.has(identity)) found.set(identity, item);
+          else unmatched++;
+        }
+      }
+      pending = (output.UnprocessedKeys ?? {}) as Record<string, unknown>;
+    }
+    return Promise.all(
+      items.map(async (item) => {
+        const image = found.get(identityOf(item.tableName, item.key, items));
+        // An item the store wrote its key differently for (a number as `1.0` and `1`) is read alone:
+        // an undo image must never say "missing" for an item that exists.
+        if (image === undefined && unmatched > 0) return readItem(this.call, item.tableName, item.key);
+        return image;
+      }),
+    );
+  }
+
+  /**
    * Rolls back write groups a crash left unfinished: each item is put back as it was before the
    * group (or deleted, when it did not exist), latest group first.
    */
@@ -296,6 +333,16 @@ export class WriteRecorder {
     }
     return items;
   }
+}
+
+/**
+ * A string naming the item `value` (an item or a key) of `tableName`, by the key attributes the
+ * group's keys of that table name: the same for a key and for its whole item.
+ */
+function identityOf(tableName: string, value: WireItem, items: readonly LockedItem[]): string {
+  const key = items.find((item) => item.tableName === tableName)?.key ?? {};
+  const names = Object.keys(key).sort();
+  return JSON.stringify([tableName, ...names.map((name) => value[name])]);
 }
 
 /** A write group between {@link WriteRecorder.begin} and its `commit` or `end`. */
