@@ -192,14 +192,6 @@ export class StreamPipe {
     };
   }
 
-  /** Resolves when every record committed so far is done with (tests, benchmarks). */
-  public async drained(): Promise<void> {
-    const target = this.stream.records.at(-1)?.position ?? 0;
-    while (this.state.after < target && this.running) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
   private run(): void {
     if (this.running || this.closed) return;
     this.running = true;
