@@ -72,7 +72,7 @@ const DEFAULTS = {
  * construct delivers every new item to the bus.
  *
  * outbox table (stream NEW_IMAGE, TTL) → EventBridge pipe (filter: INSERT only; batch, bounded
- * retries and record age, bisect on error, CMK-encrypted DLQ) → relay function (enrichment: the
+ * retries and record age, bisect on error, CMK-encrypted DLQ, errors logged) → relay function (enrichment: the
  * item back into its event) → event bus (source, detail-type, time and detail from the item).
  *
  * One table serves every producer of the stack: their own tables need no stream, a transaction
@@ -146,6 +146,12 @@ export class EventOutbox extends Construct {
       description:
         "eventrail outbox pipe: reads the outbox stream, invokes the relay, puts events on the bus",
     });
+    // The pipe's own log: each failed execution with its stage and error (payloads left out).
+    const pipeLogGroup = new logs.LogGroup(this, "PipeLogGroup", {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     const policy = new iam.Policy(this, "PipePolicy", {
       statements: [
         new iam.PolicyStatement({
@@ -169,6 +175,11 @@ export class EventOutbox extends Construct {
           sid: "SendToDeadLetterQueue",
           actions: ["sqs:SendMessage"],
           resources: [this.deadLetterQueue.queueArn],
+        }),
+        new iam.PolicyStatement({
+          sid: "WriteLog",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [pipeLogGroup.logGroupArn],
         }),
         new iam.PolicyStatement({
           sid: "EncryptDeadLetters",
@@ -210,8 +221,13 @@ export class EventOutbox extends Construct {
         inputTemplate: "<$.detail>",
         eventBridgeEventBusParameters: { source: "$.source", detailType: "$.detailType", time: "$.time" },
       },
+      logConfiguration: {
+        cloudwatchLogsLogDestination: { logGroupArn: pipeLogGroup.logGroupArn },
+        level: "ERROR",
+      },
       desiredState: "RUNNING",
     });
+    // Created only once its role may read the stream and write its log.
     this.pipe.node.addDependency(policy);
     this.pipeName = this.pipe.ref;
 

@@ -146,13 +146,28 @@ describe("EventOutbox", () => {
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^OutboxPipeDeadLetterQueue/), "Arn"] },
       },
       {
+        Sid: "WriteLog",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: { "Fn::GetAtt": [expect.stringMatching(/^OutboxPipeLogGroup/), "Arn"] },
+      },
+      {
         Sid: "EncryptDeadLetters",
         Effect: "Allow",
         Action: ["kms:Decrypt", "kms:GenerateDataKey"],
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^DeliveryKey/), "Arn"] },
       },
     ]);
-    // The pipe is created only once its role may read the stream.
+    // The pipe's log: errors only, to its own log group, which the role may write.
+    template.hasResourceProperties("AWS::Pipes::Pipe", {
+      LogConfiguration: {
+        CloudwatchLogsLogDestination: {
+          LogGroupArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^OutboxPipeLogGroup"), "Arn"] },
+        },
+        Level: "ERROR",
+      },
+    });
+    // The pipe is created only once its role may read the stream and write its log.
     const pipe = Object.values(template.findResources("AWS::Pipes::Pipe"))[0] as { DependsOn?: string[] };
     expect(pipe.DependsOn).toEqual([expect.stringMatching(/^OutboxPipePolicy/)]);
   });
