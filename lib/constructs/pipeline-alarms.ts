@@ -162,7 +162,7 @@ export const alarmRunbook = {
     meaning:
       "Executions of the outbox pipe failed (ExecutionFailed): committed events wait in the stream while the pipe retries.",
     firstStep:
-      "Check which stage fails (the enrichment and target alarms), the relay's logs and the bus's PutEvents errors.",
+      "Read the pipe's log group (each failed execution, its stage and error), then the relay's logs or the bus's PutEvents errors.",
   },
   "outbox-enrichment-failures": {
     meaning:
