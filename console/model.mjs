@@ -152,5 +152,26 @@ export function topologyGraph(topology, metrics) {
       if (target.deadLetterArn) deadLetter(ruleId, target.deadLetterArn, "rule-target DLQ");
     }
   }
+  // The transactional outbox: the functions that write it, its table, the pipe and the bus it feeds.
+  for (const pipe of topology.pipes ?? []) {
+    const tableId = `table:${pipe.tableName}`;
+    const pipeId = `pipe:${pipe.name}`;
+    add({ id: tableId, kind: "table", label: `outbox ${short(pipe.tableName)}`, detail: "stream" });
+    add({
+      id: pipeId,
+      kind: "pipe",
+      label: `pipe ${short(pipe.name)}`,
+      detail:
+        pipe.state === "RUNNING" ? `${pipe.backlog} to deliver` : `${pipe.state}, ${pipe.backlog} to deliver`,
+      alarm: pipe.state !== "RUNNING",
+    });
+    for (const writer of pipe.writers) {
+      add({ id: `fn:${writer}`, kind: "function", label: `λ ${short(writer)}`, detail: "" });
+      edges.push({ from: `fn:${writer}`, to: tableId });
+    }
+    edges.push({ from: tableId, to: pipeId });
+    edges.push({ from: pipeId, to: pipe.busArn });
+    if (pipe.deadLetterArn) deadLetter(pipeId, pipe.deadLetterArn, "pipe DLQ");
+  }
   return { nodes, edges };
 }

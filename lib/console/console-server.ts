@@ -55,6 +55,19 @@ export interface ConsoleTopology {
   readonly queues: readonly { name: string; arn: string; deadLetterArn?: string; maxReceiveCount?: number }[];
   readonly consumers: readonly { functionName: string; queueArn: string; batchSize: number }[];
   readonly deliveryStreams: readonly { name: string; arn: string; bucket: string }[];
+  /**
+   * The pipes (the transactional outbox's): the table whose stream they read, the functions that
+   * write to it, the bus they put events on, their DLQ and, live, their backlog and state.
+   */
+  readonly pipes: readonly {
+    name: string;
+    tableName: string;
+    writers: readonly string[];
+    busArn: string;
+    deadLetterArn?: string;
+    backlog: number;
+    state: string;
+  }[];
 }
 
 /** The live numbers: per queue depth, in flight and DLQ depth; per rule matched; consumer errors. */
@@ -338,6 +351,23 @@ function topology(pipeline: LocalPipeline): ConsoleTopology {
       arn: stream.arn,
       bucket: stream.bucketName,
     })),
+    pipes: pipeline.pipes.map((pipe) => {
+      const status = pipe.status();
+      const table = model.tables.find((t) => t.stream?.arn === pipe.settings.sourceArn);
+      const tableName = table?.name ?? pipe.settings.sourceArn;
+      return {
+        name: pipe.name,
+        tableName,
+        // The functions told the table's name by the template (OUTBOX_TABLE_NAME and the like).
+        writers: model.functions
+          .filter((fn) => Object.values(fn.environment).includes(tableName))
+          .map((fn) => fn.name),
+        busArn: pipe.settings.targetArn,
+        ...(status.deadLetterArn === undefined ? {} : { deadLetterArn: status.deadLetterArn }),
+        backlog: status.backlog,
+        state: status.currentState,
+      };
+    }),
   };
 }
 

@@ -123,4 +123,48 @@ describe("the console's view logic", () => {
     expect(graph.edges).toContainEqual({ from: "arn:q", to: "arn:dlq", dashed: true });
     expect(graph.edges).toContainEqual({ from: "rule:r", to: "arn:q" });
   });
+
+  it("draws the outbox: the functions that write it, its table, its pipe with its backlog, the bus, the pipe DLQ", () => {
+    const topology = {
+      stackName: "S",
+      buses: [{ name: "eventrail", arn: "arn:bus" }],
+      archives: [],
+      rules: [],
+      queues: [],
+      consumers: [],
+      deliveryStreams: [],
+      pipes: [
+        {
+          name: "outbox-pipe",
+          tableName: "outbox",
+          writers: ["checkout", "inventory"],
+          busArn: "arn:bus",
+          deadLetterArn: "arn:pipe-dlq",
+          backlog: 3,
+          state: "STOPPED",
+        },
+      ],
+    };
+
+    const graph = topologyGraph(topology, {
+      accepted: 0,
+      queues: [{ arn: "arn:pipe-dlq", visible: 1, inFlight: 0 }],
+    });
+
+    expect(graph.nodes.map((n) => [n.kind, n.label, n.detail, n.alarm === true])).toEqual([
+      ["bus", "bus eventrail", "0 accepted", false],
+      ["table", "outbox outbox", "stream", false],
+      ["pipe", "pipe outbox-pipe", "STOPPED, 3 to deliver", true],
+      ["function", "λ checkout", "", false],
+      ["function", "λ inventory", "", false],
+      ["dlq", "pipe DLQ", "1 message(s)", true],
+    ]);
+    expect(graph.edges).toEqual([
+      { from: "fn:checkout", to: "table:outbox" },
+      { from: "fn:inventory", to: "table:outbox" },
+      { from: "table:outbox", to: "pipe:outbox-pipe" },
+      { from: "pipe:outbox-pipe", to: "arn:bus" },
+      { from: "pipe:outbox-pipe", to: "arn:pipe-dlq", dashed: true },
+    ]);
+  });
 });
