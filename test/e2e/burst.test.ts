@@ -18,11 +18,9 @@ import {
   deadLetters,
   expectedReservations,
   invocationErrors,
-  type LocalProcess,
   readAuditFiles,
   sample,
   scanTable,
-  startLocalProcess,
   stockConsumed,
   tallyAudit,
   terminalProblems,
@@ -30,6 +28,7 @@ import {
   unitsOf,
   waitUntilQuiet,
 } from "./support/burst";
+import { type LocalProcess, startLocalProcess } from "./support/local-process";
 
 /**
  * A burst of 2,000 OrderPlaced, published at once through the project's publisher to the example

@@ -21,7 +21,7 @@ let cdkOutDir: string;
 let running: ChildProcess | undefined;
 
 async function startLocal(stateDir: string): Promise<LocalProcess> {
-  const started = await startLocalProcess({ cdkOutDir, stateDir, timeScale: 10 });
+  const started = await startLocalProcess({ cdkOutDir, stateDir, timeScale: 10, cli: "built" });
   running = started.child;
   return started;
 }

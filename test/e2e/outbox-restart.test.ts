@@ -25,7 +25,7 @@ let cdkOutDir: string;
 let running: ChildProcess | undefined;
 
 async function startLocal(stateDir: string): Promise<LocalProcess> {
-  const started = await startLocalProcess({ cdkOutDir, stateDir, timeScale: TIME_SCALE });
+  const started = await startLocalProcess({ cdkOutDir, stateDir, timeScale: TIME_SCALE, cli: "built" });
   running = started.child;
   return started;
 }

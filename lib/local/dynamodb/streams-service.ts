@@ -222,8 +222,19 @@ export function createDynamoDbStreamsService(streams: TableStreams, clock: Clock
   };
 }
 
-/** Up to `limit` records of `stream` after position `after`, found by binary search. */
+/** Up to `limit` records of `stream` after position `after`. */
 export function readAfter(stream: TableStream, after: number, limit: number): TableStream["records"] {
+  const first = firstIndexAfter(stream, after);
+  return stream.records.slice(first, first + limit);
+}
+
+/** How many records of `stream` come after position `after` (a pipe's backlog). */
+export function countAfter(stream: TableStream, after: number): number {
+  return stream.records.length - firstIndexAfter(stream, after);
+}
+
+/** The index of the first record after position `after`, by binary search (positions increase). */
+function firstIndexAfter(stream: TableStream, after: number): number {
   const { records } = stream;
   let low = 0;
   let high = records.length;
@@ -232,5 +243,5 @@ export function readAfter(stream: TableStream, after: number, limit: number): Ta
     if ((records[middle]?.position ?? 0) <= after) low = middle + 1;
     else high = middle;
   }
-  return records.slice(low, low + limit);
+  return low;
 }

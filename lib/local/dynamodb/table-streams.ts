@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AWS_DEFAULTS } from "../../aws-limits";
 import type { Clock } from "../clock";
 import type { ChangeLog, StreamRecord, StreamViewType, TableStreamRecord, UndoImage } from "./change-log";
+import { itemIdentity } from "./key-schemas";
 import type { LockedItem } from "./table-locks";
 import { type DynamoDbCall, readItem, type WireItem } from "./wire";
 
@@ -161,15 +162,6 @@ export class TableStreams {
     return () => this.listeners.delete(listener);
   }
 
-  /** Every retained record of every stream, in commit order (what the change log keeps). */
-  public retained(): TableStreamRecord[] {
-    return this.all()
-      .flatMap((stream) =>
-        stream.records.map(({ record }) => ({ table: stream.definition.tableName, record })),
-      )
-      .sort((a, b) => Number(a.record.dynamodb.SequenceNumber) - Number(b.record.dynamodb.SequenceNumber));
-  }
-
   private trim(stream: TableStream): void {
     let drop = 0;
     while (drop < stream.records.length && this.expired((stream.records[drop] as PositionedRecord).record))
@@ -290,7 +282,11 @@ export class WriteRecorder {
       requestItems[item.tableName] ??= { Keys: [], ConsistentRead: true };
       requestItems[item.tableName]?.Keys.push(item.key);
     }
-    const wanted = new Set(items.map((item) => identityOf(item.tableName, item.key, items)));
+    // Each table's key attributes, as the group's keys name them: a key and its item then match.
+    const keyNames = new Map(items.map((item) => [item.tableName, Object.keys(item.key).sort()]));
+    const identityOf = (tableName: string, value: WireItem): string =>
+      itemIdentity(tableName, value, keyNames.get(tableName) ?? []);
+    const wanted = new Set(items.map((item) => identityOf(item.tableName, item.key)));
     const found = new Map<string, WireItem>();
     let unmatched = 0;
     let pending: Readonly<Record<string, unknown>> = requestItems;
@@ -299,7 +295,7 @@ export class WriteRecorder {
       const responses = (output.Responses ?? {}) as Record<string, WireItem[]>;
       for (const [tableName, tableItems] of Object.entries(responses)) {
         for (const item of tableItems) {
-          const identity = identityOf(tableName, item, items);
+          const identity = identityOf(tableName, item);
           if (wanted.has(identity)) found.set(identity, item);
           else unmatched++;
         }
@@ -308,7 +304,7 @@ export class WriteRecorder {
     }
     return Promise.all(
       items.map(async (item) => {
-        const image = found.get(identityOf(item.tableName, item.key, items));
+        const image = found.get(identityOf(item.tableName, item.key));
         // An item the store wrote its key differently for (a number as `1.0` and `1`) is read alone:
         // an undo image must never say "missing" for an item that exists.
         if (image === undefined && unmatched > 0) return readItem(this.call, item.tableName, item.key);
@@ -333,16 +329,6 @@ export class WriteRecorder {
     }
     return items;
   }
-}
-
-/**
- * A string naming the item `value` (an item or a key) of `tableName`, by the key attributes the
- * group's keys of that table name: the same for a key and for its whole item.
- */
-function identityOf(tableName: string, value: WireItem, items: readonly LockedItem[]): string {
-  const key = items.find((item) => item.tableName === tableName)?.key ?? {};
-  const names = Object.keys(key).sort();
-  return JSON.stringify([tableName, ...names.map((name) => value[name])]);
 }
 
 /** A write group between {@link WriteRecorder.begin} and its `commit` or `end`. */

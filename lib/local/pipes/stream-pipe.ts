@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { AWS_LIMITS } from "../../aws-limits";
 import type { Clock, Timer } from "../clock";
 import type { StreamRecord } from "../dynamodb/change-log";
-import { readAfter, shardIdOf } from "../dynamodb/streams-service";
+import { countAfter, readAfter, shardIdOf } from "../dynamodb/streams-service";
 import type { PositionedRecord, TableStream, TableStreams } from "../dynamodb/table-streams";
 import type { PutEventsRequestEntry } from "../events/bus-event";
 import type { InvocationResult } from "../lambda/function-runner";
@@ -109,15 +109,10 @@ export class StreamPipe {
 
   private constructor(
     private readonly props: StreamPipeProps,
+    stream: TableStream,
     state: PipeState,
   ) {
     this.definition = props.definition;
-    const stream = props.streams.byArn(this.definition.sourceArn);
-    if (stream === undefined) {
-      throw new Error(
-        `Pipe ${this.definition.name} reads ${this.definition.sourceArn}, which is no local table's stream`,
-      );
-    }
     this.stream = stream;
     this.patterns = this.definition.filterPatterns.map((pattern) => compilePattern(pattern));
     this.state = state;
@@ -129,15 +124,22 @@ export class StreamPipe {
    * (`TRIM_HORIZON`: the stream's oldest record; `LATEST`: after its newest) and the template's state.
    */
   public static async open(props: StreamPipeProps): Promise<StreamPipe> {
+    const { definition } = props;
+    const stream = props.streams.byArn(definition.sourceArn);
+    if (stream === undefined) {
+      throw new Error(
+        `Pipe ${definition.name} reads ${definition.sourceArn}, which is no local table's stream`,
+      );
+    }
     const saved = props.stateFile === undefined ? undefined : await readState(props.stateFile);
-    const stream = props.streams.byArn(props.definition.sourceArn);
     const start =
-      props.definition.source.startingPosition === "LATEST"
-        ? (stream?.records.at(-1)?.position ?? stream?.trimmedThrough ?? 0)
-        : (stream?.trimmedThrough ?? 0);
+      definition.source.startingPosition === "LATEST"
+        ? (stream.records.at(-1)?.position ?? stream.trimmedThrough)
+        : stream.trimmedThrough;
     const pipe = new StreamPipe(
       props,
-      saved ?? { after: start, desiredState: props.definition.desiredState },
+      stream,
+      saved ?? { after: start, desiredState: definition.desiredState },
     );
     if (saved === undefined) await pipe.save();
     if (pipe.state.desiredState === "RUNNING") pipe.run();
@@ -184,7 +186,7 @@ export class StreamPipe {
       arn: this.definition.arn,
       desiredState: this.state.desiredState,
       currentState: this.running ? "RUNNING" : "STOPPED",
-      backlog: readAfter(this.stream, this.state.after, Number.MAX_SAFE_INTEGER).length,
+      backlog: countAfter(this.stream, this.state.after),
       ...this.counters,
       ...(this.definition.source.deadLetterArn === undefined
         ? {}

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -9,7 +8,6 @@ import { stockSeed } from "../../../lambdas/inventory/seed";
 import type { LocalPipelineModel } from "../../../lib/local/model";
 import { type PutEventsEntryInput, prepareRequest } from "../../../lib/producer";
 import { type SubscriptionOutput, stackOutputs } from "../../../lib/stack-outputs";
-import { projectRoot } from "../../support/example-app";
 
 /**
  * What the burst tests share: a burst of realistic orders for the seeded stock, the resources of the
@@ -390,83 +388,4 @@ export function invocationErrors(invokeLines: readonly string[]): {
     failedRecords: invokeLines.filter((l) => / failed \(batchItemFailures\)/.test(outcome(l))),
     invalidResponses: invokeLines.filter((l) => outcome(l).startsWith("invalid batch response")),
   };
-}
-
-/** `eventrail local` running in a child process, with the lines it printed that the tests read. */
-export interface LocalProcess {
-  readonly child: ChildProcess;
-  readonly endpoint: string;
-  /** Invocation reports (`<function> ◀ N from <queue>: ...`). */
-  readonly invokeLines: string[];
-  /** Dead-lettered or dropped deliveries, pipeline errors, and the consumers' ERROR and WARN lines. */
-  readonly problemLines: string[];
-  /** Lines about the start: restored messages, seeding. */
-  readonly pipelineLines: string[];
-  /** Resolves with the exit code, or the signal, once the process has ended. */
-  readonly exited: Promise<number | NodeJS.Signals | null>;
-}
-
-/**
- * Starts `eventrail local` as a developer does (`node --import tsx bin/eventrail.ts local ...`) on
- * a free port and resolves once it prints its readiness line.
- */
-export async function startLocalProcess(options: {
-  readonly cdkOutDir: string;
-  readonly stateDir: string;
-  readonly timeScale: number;
-}): Promise<LocalProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "bin/eventrail.ts",
-      "local",
-      "--port",
-      "0",
-      "--no-synth",
-      "--cdk-out",
-      options.cdkOutDir,
-      "--state-dir",
-      options.stateDir,
-      "--time-scale",
-      String(options.timeScale),
-    ],
-    { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
-  );
-  const invokeLines: string[] = [];
-  const problemLines: string[] = [];
-  const pipelineLines: string[] = [];
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal)),
-  );
-  let head = "";
-  let partial = "";
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    const onLine = (line: string) => {
-      if (line.includes(" ◀ ")) invokeLines.push(line);
-      else if (/DEAD-LETTERED|DROPPED|"level":"(ERROR|WARN)"|\w+Error:/.test(line)) problemLines.push(line);
-      else if (/restored|seeded|running /.test(line)) pipelineLines.push(line);
-      const ready = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (ready?.[1]) resolve(ready[1]);
-    };
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const text = partial + chunk.toString();
-      const lines = text.split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        if (head.length < 20_000) head += `${line}\n`;
-        onLine(line);
-      }
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      const text = chunk.toString();
-      if (head.length < 20_000) head += text;
-      problemLines.push(...text.split("\n").filter((l) => l.trim() !== ""));
-    });
-    void exited.then((code) =>
-      reject(new Error(`eventrail local exited with ${code} before it was ready:\n${head}`)),
-    );
-  });
-  return { child, endpoint, invokeLines, problemLines, pipelineLines, exited };
 }

@@ -17,6 +17,7 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { DeleteCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../../../lib/local/clock";
 import {
   type LocalDynamoDbFixture,
   OUTBOX_TABLE,
@@ -169,6 +170,49 @@ describe("local DynamoDB Streams", () => {
     const item = await fixture.client.send(new GetItemCommand({ TableName: STATE_TABLE.name, Key: key }));
     expect(item.Item?.v).toEqual({ N: "1" });
     expect(lines.join("\n")).toMatch(/rolled back 1 write group/);
+  });
+
+  it("starts LATEST after the newest record, expires iterators after 15 minutes and trims records after 24 hours", async () => {
+    const clock = new ManualClock();
+    fixture = await startLocalDynamoDbFixture({ tables, clock });
+    const client = streamsClient(fixture.endpoint);
+    const StreamArn = OUTBOX_TABLE.stream?.arn;
+    const ShardId = (await client.send(new DescribeStreamCommand({ StreamArn }))).StreamDescription
+      ?.Shards?.[0]?.ShardId;
+    await fixture.documents.send(new PutCommand({ TableName: OUTBOX_TABLE.name, Item: { pk: "old" } }));
+    const latest = await client.send(
+      new GetShardIteratorCommand({ StreamArn, ShardId, ShardIteratorType: "LATEST" }),
+    );
+    await fixture.documents.send(new PutCommand({ TableName: OUTBOX_TABLE.name, Item: { pk: "new" } }));
+    const page = await client.send(new GetRecordsCommand({ ShardIterator: latest.ShardIterator }));
+    expect(page.Records?.map((r) => r.dynamodb?.Keys?.pk?.S)).toEqual(["new"]);
+
+    await clock.advance(16 * 60_000);
+    await expect(
+      client.send(new GetRecordsCommand({ ShardIterator: page.NextShardIterator })),
+    ).rejects.toMatchObject({
+      name: "ExpiredIteratorException",
+    });
+
+    await clock.advance(25 * 3_600_000);
+    // A write after a day trims what is older than 24 hours: an iterator from before now points at trimmed records.
+    await fixture.documents.send(new PutCommand({ TableName: OUTBOX_TABLE.name, Item: { pk: "later" } }));
+    const fresh = await client.send(
+      new GetShardIteratorCommand({ StreamArn, ShardId, ShardIteratorType: "TRIM_HORIZON" }),
+    );
+    const kept = await client.send(new GetRecordsCommand({ ShardIterator: fresh.ShardIterator }));
+    expect(kept.Records?.map((r) => r.dynamodb?.Keys?.pk?.S)).toEqual(["later"]);
+    const firstOld = page.Records?.[0]?.dynamodb?.SequenceNumber;
+    await expect(
+      client.send(
+        new GetShardIteratorCommand({
+          StreamArn,
+          ShardId,
+          ShardIteratorType: "AT_SEQUENCE_NUMBER",
+          SequenceNumber: firstOld,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "TrimmedDataAccessException" });
   });
 
   it("answers an unknown stream and a bad iterator as DynamoDB Streams does", async () => {
