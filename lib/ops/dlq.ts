@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { AWS_LIMITS } from "../aws-limits";
 import { OutboxRedriveError, republishStreamBatch, streamBatchInfoOf } from "./outbox";
+import { queueDepth } from "./queue-depth";
 import type { StackResources } from "./stack-resources";
 
 /** A dead-letter queue cannot be found, read or redriven; the message says why and what to do. */
@@ -164,23 +165,6 @@ export async function describeDeadLetterQueues(
       };
     }),
   );
-}
-
-/** Visible and in-flight message counts of a queue. */
-export async function queueDepth(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ depth: number; inFlight: number }> {
-  const answer = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return {
-    depth: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
 }
 
 /** What EventBridge says of an event it could not deliver (the attributes of a rule-target DLQ message). */

@@ -5,7 +5,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { AWS_LIMITS } from "../aws-limits";
 import { eventOfOutboxImage, OutboxRecordError } from "../producer/outbox-item";
 import type { OutboxOutput } from "../stack-outputs";
-import { queueDepth } from "./dlq";
+import { queueDepth } from "./queue-depth";
 
 /** The outbox at a glance. */
 export interface OutboxStatus {

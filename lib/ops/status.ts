@@ -10,8 +10,8 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { PARTITION_COLUMN } from "../audit/firehose-layout";
 import type { DeliveryStreamStatus } from "../local/firehose/delivery-stream-sink";
 import { type LocalAuditLocation, localAuditEventsRoot } from "./audit-event-count";
-import { queueDepth } from "./dlq";
 import type { LocalPipeHealth, OutboxStatus } from "./outbox";
+import { queueDepth } from "./queue-depth";
 import type { StackResources } from "./stack-resources";
 
 /** One audit object: the newest tells whether the audit trail is still writing. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { serveConsole } from "../../lib/console/console-server";
 import { FlowRecorder } from "../../lib/console/flow-recorder";
 import { LocalPipeline } from "../../lib/local/local-pipeline";
-import { queueDepth } from "../../lib/ops/dlq";
+import { queueDepth } from "../../lib/ops/queue-depth";
 import { toPutEventsEntry } from "../../lib/producer";
 import { type ExamplePipeline, orderData, startExamplePipeline } from "../e2e/support/example-pipeline";
 

@@ -20,9 +20,9 @@ import {
   DeadLetterQueueError,
   findDeadLetterQueue,
   peekDeadLetterQueue,
-  queueDepth,
   redriveDeadLetterQueue,
 } from "../../lib/ops/dlq";
+import { queueDepth } from "../../lib/ops/queue-depth";
 import { listArchiveReplays, startArchiveReplay, waitForReplay } from "../../lib/ops/replay";
 import type { StackResources } from "../../lib/ops/stack-resources";
 import { getPipelineStatus, s3AuditObjectFinder } from "../../lib/ops/status";
